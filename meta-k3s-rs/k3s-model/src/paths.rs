@@ -1,0 +1,38 @@
+//! Filesystem locations k3s uses on a node (k3s's defaults; the layer does not move them).
+
+/// k3s's data directory (`--data-dir` default when running as root).
+pub const DATA_DIR: &str = "/var/lib/rancher/k3s";
+/// Directory of k3s's configuration.
+pub const CONFIG_DIR: &str = "/etc/rancher/k3s";
+/// The main configuration file k3s reads at start-up.
+pub const CONFIG_FILE: &str = "/etc/rancher/k3s/config.yaml";
+/// Drop-in directory whose `*.yaml` files k3s merges over [`CONFIG_FILE`], in lexical order.
+pub const CONFIG_DROPIN_DIR: &str = "/etc/rancher/k3s/config.yaml.d";
+/// The admin kubeconfig the server writes.
+pub const KUBECONFIG: &str = "/etc/rancher/k3s/k3s.yaml";
+/// The join token a server writes for agents (a secret).
+pub const NODE_TOKEN: &str = "/var/lib/rancher/k3s/server/node-token";
+/// Runtime state (containerd socket, mounts) that cleanup must unmount.
+pub const RUN_DIR: &str = "/run/k3s";
+/// The kubelet's root directory.
+pub const KUBELET_DIR: &str = "/var/lib/kubelet";
+/// Per-pod volume mounts under the kubelet directory.
+pub const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
+/// CSI and device plugin sockets under the kubelet directory.
+pub const KUBELET_PLUGINS_DIR: &str = "/var/lib/kubelet/plugins";
+/// Where CNI plugins keep IPAM leases and caches; removed on cleanup.
+pub const CNI_STATE_DIR: &str = "/var/lib/cni";
+/// Where named network namespaces are bind-mounted (`ip netns` convention, used by containerd for pods).
+pub const NETNS_DIR: &str = "/run/netns";
+/// Server-side state (datastore, TLS, tokens).
+pub const SERVER_DIR: &str = "/var/lib/rancher/k3s/server";
+/// Agent-side state (containerd, kubelet credentials).
+pub const AGENT_DIR: &str = "/var/lib/rancher/k3s/agent";
+/// Manifests the server deploys automatically on start (coredns, metrics-server, local-path-provisioner, ...).
+pub const SERVER_MANIFESTS_DIR: &str = "/var/lib/rancher/k3s/server/manifests";
+/// Directory whose image tarballs the agent imports into containerd on start (air-gapped images).
+pub const AGENT_IMAGES_DIR: &str = "/var/lib/rancher/k3s/agent/images";
+
+/// Trees under which every mount belongs to k3s, its containers or its pods; cleanup unmounts these,
+/// deepest first.
+pub const CLEANUP_MOUNT_ROOTS: &[&str] = &[RUN_DIR, DATA_DIR, KUBELET_PODS_DIR, KUBELET_PLUGINS_DIR];

@@ -1,0 +1,82 @@
+//! `k3s-bake`: the host tool of meta-k3s-rs.
+//!
+//! It renders every generated file of the layer from `k3s-spec.yaml` (and the facts committed next to the
+//! recipes) and checks that the committed files are current. See ARCHITECTURE.md for the map of the code.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+
+mod generated;
+mod render;
+mod spec;
+
+#[derive(Debug, Parser)]
+#[command(name = "k3s-bake", version, about, long_about = None)]
+struct Cli {
+    /// Repository root (the layer); default: the nearest directory upwards holding k3s-spec.yaml.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render every generated file of the layer from k3s-spec.yaml and the committed facts.
+    Gen {
+        /// Write nothing; fail with a unified diff if any committed file differs from its rendering.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn find_root(start: &Path) -> Result<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(spec::SPEC_FILE).is_file())
+        .map(Path::to_path_buf)
+        .with_context(|| format!("no {} in {} or any parent; pass --root", spec::SPEC_FILE, start.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let root = match cli.root {
+        Some(root) => root,
+        None => find_root(&std::env::current_dir()?)?,
+    };
+    match cli.command {
+        Command::Gen { check: false } => {
+            let ctx = generated::Context::load(&root)?;
+            let written = generated::write_all(&ctx)?;
+            for path in &written {
+                println!("wrote {}", path.display());
+            }
+            println!("{} of {} generated files changed", written.len(), generated::registry().len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen { check: true } => {
+            let ctx = generated::Context::load(&root)?;
+            let drift = generated::check(&ctx)?;
+            if drift.is_empty() {
+                println!("all {} generated files are current", generated::registry().len());
+                return Ok(ExitCode::SUCCESS);
+            }
+            for d in &drift {
+                eprintln!("{d}");
+            }
+            bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("k3s-bake: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

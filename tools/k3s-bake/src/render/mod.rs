@@ -1,0 +1,3 @@
+//! Renderers for the generated files: each is a pure function of the [`crate::generated::Context`].
+
+pub mod spec_inc;

@@ -1,0 +1,60 @@
+//! `conf/include/k3s-spec.inc`: k3s-spec.yaml as BitBake variables, required by every recipe of the layer.
+//!
+//! Pins become hard assignments (a pin is a fact, not a knob); feature toggles become weak defaults (`??=`) so
+//! local.conf or a distro still wins; image profiles become varflags keyed by image recipe name, read by the
+//! image class.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use crate::generated::Context;
+use crate::spec::Role;
+
+/// Renders pins, feature defaults and image profiles.
+pub fn render(ctx: &Context) -> Result<String> {
+    let spec = &ctx.spec;
+    let mut out =
+        String::from("# Recipes `require conf/include/k3s-spec.inc`; change k3s-spec.yaml, never this file.\n");
+    for (key, pin) in spec.pins.all() {
+        let prefix = key.to_ascii_uppercase().replace('-', "_");
+        let _ = write!(
+            out,
+            "\n# pin: {key}\n\
+             {prefix}_VERSION = \"{version}\"\n\
+             {prefix}_PV = \"{pv}\"\n\
+             {prefix}_SRCREV = \"{commit}\"\n\
+             {prefix}_GIT_URI = \"git://{host_path};protocol=https;branch={branch}\"\n",
+            version = pin.version,
+            pv = pin.pv(),
+            commit = pin.commit,
+            host_path = pin.git_host_path(),
+            branch = pin.branch,
+        );
+    }
+    let f = &spec.features;
+    let _ = write!(
+        out,
+        "\n# feature defaults (override in local.conf)\n\
+         K3S_DEPLOY_TRAEFIK ??= \"{traefik}\"\n\
+         K3S_FLANNEL_BACKEND ??= \"{backend}\"\n",
+        traefik = u8::from(f.traefik),
+        backend = f.flannel_backend.as_str(),
+    );
+    for (name, image) in &spec.images {
+        let role = match image.role {
+            Role::Server => "server",
+            Role::Agent => "agent",
+        };
+        let _ = write!(
+            out,
+            "\n# image profile: {name}\n\
+             K3S_IMAGE_ROLE[{name}] = \"{role}\"\n\
+             K3S_IMAGE_QEMU_MEMORY_MB[{name}] = \"{mem}\"\n\
+             K3S_IMAGE_ROOTFS_EXTRA_SPACE_KB[{name}] = \"{space}\"\n",
+            mem = image.qemu_memory_mb,
+            space = image.rootfs_extra_space_kb,
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,265 @@
+//! `k3s-spec.yaml`: the one file of pins, image profiles and feature toggles.
+//!
+//! Deserialised strictly: unknown keys, wrong types and missing fields are errors that name the file, line and
+//! column, so a typo in the spec never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// File name of the spec at the repository root.
+pub const SPEC_FILE: &str = "k3s-spec.yaml";
+
+/// Why a spec could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The YAML is malformed or does not match the schema.
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// The YAML matches the schema but a value is not acceptable.
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Upstream sources the layer builds, each pinned to a tag and the commit it names.
+    pub pins: Pins,
+    /// Image recipes the layer ships, by recipe name.
+    pub images: BTreeMap<String, ImageProfile>,
+    /// Build-time choices for k3s itself.
+    pub features: Features,
+}
+
+/// Every pinned upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Pins {
+    /// k3s itself.
+    pub k3s: Pin,
+    /// The OCI runtime containerd starts containers with.
+    pub runc: Pin,
+    /// containernetworking/plugins (bridge, host-local, loopback, portmap, bandwidth, firewall).
+    pub cni_plugins: Pin,
+    /// flannel-io/cni-plugin: the `flannel` CNI plugin k3s's default network uses.
+    pub flannel_cni_plugin: Pin,
+}
+
+impl Pins {
+    /// The pins with the key they have in the spec, in a stable order.
+    pub fn all(&self) -> [(&'static str, &Pin); 4] {
+        [
+            ("k3s", &self.k3s),
+            ("runc", &self.runc),
+            ("cni-plugins", &self.cni_plugins),
+            ("flannel-cni-plugin", &self.flannel_cni_plugin),
+        ]
+    }
+}
+
+/// One upstream source pinned to a tag and a commit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// The upstream tag, as upstream spells it (e.g. `v1.36.2+k3s1`).
+    pub version: String,
+    /// HTTPS URL of the git repository.
+    pub git: String,
+    /// Branch that contains the commit (BitBake's git fetcher verifies it).
+    pub branch: String,
+    /// Full 40-hex commit the tag points at.
+    pub commit: String,
+}
+
+/// What a node built from an image does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Runs the k3s server (control plane + agent).
+    Server,
+    /// Runs only the k3s agent and joins a server.
+    Agent,
+}
+
+/// Defaults of one image recipe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImageProfile {
+    /// The node role the image is built for.
+    pub role: Role,
+    /// Default memory for runqemu, in MiB (QB_MEM; `qemuparams` still wins).
+    pub qemu_memory_mb: u32,
+    /// Default free space for container images, in KiB (IMAGE_ROOTFS_EXTRA_SPACE; local.conf still wins).
+    pub rootfs_extra_space_kb: u64,
+}
+
+/// The flannel backends k3s supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlannelBackend {
+    /// VXLAN overlay (k3s's default).
+    Vxlan,
+    /// Direct routes between nodes on one L2 network.
+    HostGw,
+    /// WireGuard-encrypted overlay in the kernel.
+    WireguardNative,
+    /// No flannel: bring your own CNI.
+    None,
+}
+
+impl FlannelBackend {
+    /// The value k3s's `flannel-backend` option takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlannelBackend::Vxlan => "vxlan",
+            FlannelBackend::HostGw => "host-gw",
+            FlannelBackend::WireguardNative => "wireguard-native",
+            FlannelBackend::None => "none",
+        }
+    }
+}
+
+/// Build-time defaults for k3s (each becomes a BitBake variable users can still override).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Features {
+    /// Deploy the traefik ingress controller on first start.
+    pub traefik: bool,
+    /// flannel's backend.
+    pub flannel_backend: FlannelBackend,
+}
+
+impl Spec {
+    /// Reads and validates the spec at `path`.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
+        Spec::parse(path, &text)
+    }
+
+    /// Parses and validates spec text; `path` only names the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
+        let spec: Spec = serde_saphyr::from_str(text)
+            .map_err(|e| SpecError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        spec.validate().map_err(|message| SpecError::Invalid { path: path.to_owned(), message })?;
+        Ok(spec)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (key, pin) in self.pins.all() {
+            let at = Located { section: "pins", key };
+            if pin.commit.len() != 40 || !pin.commit.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "{at}.commit: expected a full 40-digit lower-case hex commit, got {:?}",
+                    pin.commit
+                ));
+            }
+            if !pin.git.starts_with("https://")
+                || pin.git["https://".len()..].split('/').filter(|s| !s.is_empty()).count() < 2
+            {
+                return Err(format!("{at}.git: expected an https:// URL of a git repository, got {:?}", pin.git));
+            }
+            for (field, value) in [("version", &pin.version), ("branch", &pin.branch)] {
+                if value.is_empty()
+                    || value.chars().any(|c| c.is_whitespace() || c == ';' || c == '"' || c.is_control())
+                {
+                    return Err(format!(
+                        "{at}.{field}: expected a non-empty value without spaces, quotes or ';', got {value:?}"
+                    ));
+                }
+            }
+        }
+        for (name, image) in &self.images {
+            let at = Located { section: "images", key: name };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(format!("{at}: image names are recipe names (lower-case letters, digits, '-')"));
+            }
+            if image.qemu_memory_mb < 1024 {
+                return Err(format!("{at}.qemu-memory-mb: k3s needs at least 1024 MiB, got {}", image.qemu_memory_mb));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Located<'a> {
+    section: &'a str,
+    key: &'a str,
+}
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.section, self.key)
+    }
+}
+
+impl Pin {
+    /// The version without a leading `v`, as BitBake's PV wants it.
+    pub fn pv(&self) -> &str {
+        self.version.strip_prefix('v').unwrap_or(&self.version)
+    }
+
+    /// `host/path` of the repository, for a `git://` SRC_URI (`protocol=https` is added by the renderer).
+    pub fn git_host_path(&self) -> &str {
+        self.git.strip_prefix("https://").unwrap_or(&self.git).trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = include_str!("../../../k3s-spec.yaml");
+
+    fn parse(text: &str) -> Result<Spec, SpecError> {
+        Spec::parse(Path::new("k3s-spec.yaml"), text)
+    }
+
+    #[test]
+    fn committed_spec_parses() {
+        let spec = parse(GOOD).unwrap();
+        assert_eq!(spec.pins.k3s.commit, "2390b65e1ae38c786b150e6f4113b55d1c3a9492");
+        assert_eq!(spec.pins.k3s.pv(), "1.36.2+k3s1");
+        assert_eq!(spec.pins.k3s.git_host_path(), "github.com/k3s-io/k3s.git");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let text = GOOD.replacen("    branch: release-1.36\n", "    branch: release-1.36\n    brnach: x\n", 1);
+        assert_ne!(text, GOOD);
+        let line = text.lines().position(|l| l.contains("brnach")).unwrap() + 1;
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("k3s-spec.yaml: "), "{err}");
+        assert!(err.contains("brnach"), "{err}");
+        assert!(err.contains(&format!("line {line}")), "expected line {line} in: {err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let text = GOOD.replacen("traefik: false", "traefik: maybe", 1);
+        let line = text.lines().position(|l| l.contains("traefik: maybe")).unwrap() + 1;
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains(&format!("line {line}")), "expected line {line} in: {err}");
+    }
+
+    #[test]
+    fn missing_field_is_an_error() {
+        let text = GOOD.replacen("  flannel-backend: vxlan\n", "", 1);
+        assert_ne!(text, GOOD);
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("flannel-backend"), "{err}");
+    }
+
+    #[test]
+    fn short_commit_is_rejected_with_its_place() {
+        let text = GOOD.replacen("2390b65e1ae38c786b150e6f4113b55d1c3a9492", "2390b65", 1);
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("pins.k3s.commit"), "{err}");
+    }
+}
