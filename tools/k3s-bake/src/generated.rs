@@ -48,11 +48,24 @@ pub struct Generator {
 
 /// Every generated file of the layer.
 pub fn registry() -> Vec<Generator> {
-    vec![Generator {
-        path: "conf/include/k3s-spec.inc",
-        sources: &[SPEC_FILE],
-        render: crate::render::spec_inc::render,
-    }]
+    vec![
+        Generator { path: "conf/include/k3s-spec.inc", sources: &[SPEC_FILE], render: crate::render::spec_inc::render },
+        Generator {
+            path: crate::render::node_recipe::NODE.bb,
+            sources: &["Cargo.toml", "Cargo.lock", "meta-k3s-rs/*/Cargo.toml"],
+            render: crate::render::node_recipe::render_bb,
+        },
+        Generator {
+            path: "recipes-containers/k3s-node/k3s-node-crates.inc",
+            sources: &["Cargo.lock"],
+            render: crate::render::node_recipe::render_crates,
+        },
+        Generator {
+            path: "recipes-containers/k3s-node/k3s-node-licenses.inc",
+            sources: &["Cargo.lock", "the .crate archives in the cargo cache (cargo fetch --locked)"],
+            render: crate::render::node_recipe::render_licenses,
+        },
+    ]
 }
 
 /// A rendered file: path relative to the root and full contents, header included.

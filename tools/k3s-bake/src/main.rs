@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod cmd_cargo;
 mod generated;
 mod render;
 mod spec;
@@ -31,6 +32,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write an OE-Core cargo recipe (+ -crates.inc, -licenses.inc) for any Rust workspace, offline.
+    Cargo(cmd_cargo::CargoArgs),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -42,11 +45,16 @@ fn find_root(start: &Path) -> Result<PathBuf> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // `cargo` works on any workspace, inside this layer or not: it needs no spec file.
+    let command = match cli.command {
+        Command::Cargo(args) => return cmd_cargo::run(args),
+        other => other,
+    };
     let root = match cli.root {
         Some(root) => root,
         None => find_root(&std::env::current_dir()?)?,
     };
-    match cli.command {
+    match command {
         Command::Gen { check: false } => {
             let ctx = generated::Context::load(&root)?;
             let written = generated::write_all(&ctx)?;
@@ -68,6 +76,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
         }
+        Command::Cargo(args) => cmd_cargo::run(args),
     }
 }
 

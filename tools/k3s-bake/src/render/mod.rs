@@ -1,3 +1,4 @@
 //! Renderers for the generated files: each is a pure function of the [`crate::generated::Context`].
 
+pub mod node_recipe;
 pub mod spec_inc;

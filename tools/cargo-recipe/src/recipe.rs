@@ -1,0 +1,698 @@
+//! The recipe: `<name>_<version>.bb`, `<name>-crates.inc` (every locked crates.io and git package, as OE-Core's
+//! `cargo-update-recipe-crates` class writes them) and `<name>-licenses.inc` (the licenses of the crates statically
+//! linked into the selected packages).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::archive::{CrateFacts, cargo_home, find_git_checkout, is_license_name, read_crate, read_dir_crate};
+use crate::cfg::{Tri, linux};
+use crate::error::{Error, Result, io};
+use crate::lock::{GitRef, GitSource, LockedPackage, Lockfile, Source};
+use crate::manifest::{DepKind, Doc, Package, Workspace};
+use crate::spdx;
+
+/// Where the recipe's own sources (the workspace) come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sources {
+    /// `file://` entries found through `FILESPATH:prepend := "<dir>:"`, where `dir` is a BitBake path expression
+    /// for the workspace root, e.g. `${THISDIR}/../..` for a layer shipping its own Rust code.
+    Local {
+        /// The BitBake path expression.
+        dir: String,
+    },
+    /// The git repository holding the workspace, at its checked-out commit.
+    Git {
+        /// `git://…;protocol=…;branch=…` (no SRCREV).
+        uri: String,
+        /// The commit.
+        commit: String,
+        /// The workspace root relative to the repository root ("" at the top).
+        subdir: String,
+    },
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Packages to build (`-p`); empty means every workspace member.
+    pub packages: Vec<String>,
+    /// Recipe name; default: the only selected package, else the root package.
+    pub name: Option<String>,
+    /// Recipe version; default: the package named like the recipe, else the selected packages' common version,
+    /// else `workspace.package.version`.
+    pub version: Option<String>,
+    /// Where the workspace sources come from.
+    pub sources: Sources,
+    /// Extra files the recipe `require`s after the generated includes (hand-written install/packaging).
+    pub requires: Vec<String>,
+    /// Cargo's home (registry cache and git checkouts); default [`cargo_home`].
+    pub cargo_home: Option<PathBuf>,
+}
+
+/// The rendered recipe: bodies without any header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipe {
+    /// Recipe name (BPN).
+    pub name: String,
+    /// Recipe version (PV).
+    pub version: String,
+    /// `<name>_<version>.bb`.
+    pub bb: String,
+    /// `<name>-crates.inc`.
+    pub crates_inc: String,
+    /// `<name>-licenses.inc`.
+    pub licenses_inc: String,
+    /// Things a human should look at (licenses OE-Core has no text for).
+    pub warnings: Vec<String>,
+}
+
+impl Recipe {
+    /// `<name>_<version>.bb`.
+    pub fn bb_name(&self) -> String {
+        format!("{}_{}.bb", self.name, self.version)
+    }
+    /// `<name>-crates.inc`.
+    pub fn crates_name(&self) -> String {
+        format!("{}-crates.inc", self.name)
+    }
+    /// `<name>-licenses.inc`.
+    pub fn licenses_name(&self) -> String {
+        format!("{}-licenses.inc", self.name)
+    }
+}
+
+/// Converts a git URL from Cargo.lock into BitBake's `git://` form (host + path, `protocol=`, `user` in the host).
+pub fn bitbake_git_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let protocol = match scheme {
+        "https" | "http" | "ssh" | "git" | "file" => scheme,
+        _ => return None,
+    };
+    if rest.contains([';', ' ', '"']) {
+        return None;
+    }
+    Some(format!("git://{rest};protocol={protocol}"))
+}
+
+/// Converts a remote as `git remote get-url` prints it (`https://…` or scp-like `user@host:path`).
+pub fn remote_to_url(remote: &str) -> Option<String> {
+    if remote.contains("://") {
+        return Some(remote.to_owned());
+    }
+    let (userhost, path) = remote.split_once(':')?;
+    Some(format!("ssh://{userhost}/{}", path.trim_start_matches('/')))
+}
+
+fn md5_lines(path: &Path, line: usize) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let l = text.split_inclusive('\n').nth(line - 1).unwrap_or_default();
+    Ok(format!("{:x}", md5::compute(l.as_bytes())))
+}
+
+fn rel(from: &Path, p: &Path) -> Option<String> {
+    p.strip_prefix(from).ok().map(|r| r.to_string_lossy().into_owned())
+}
+
+fn join_rel(prefix: &str, rel: &str) -> String {
+    if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") }
+}
+
+/// Writes `VAR = "a \` … `"` with one item per line (the OE style oelint expects).
+fn multiline(out: &mut String, var: &str, op: &str, items: &[String]) {
+    if items.len() == 1 {
+        let _ = writeln!(out, "{var} {op} \"{}\"", items[0]);
+        return;
+    }
+    let _ = writeln!(out, "{var} {op} \"\\");
+    for i in items {
+        let _ = writeln!(out, "    {i} \\");
+    }
+    let _ = writeln!(out, "\"");
+}
+
+/// A git dependency as the recipe fetches it.
+struct GitDep<'a> {
+    pkg: &'a LockedPackage,
+    src: &'a GitSource,
+    /// Checkout root and crate directory, if cargo has fetched it.
+    checkout: Option<(PathBuf, PathBuf)>,
+}
+
+impl GitDep<'_> {
+    fn destsuffix(&self) -> String {
+        format!("cargo-git/{}", self.pkg.name)
+    }
+    fn subpath(&self) -> Option<String> {
+        let (root, dir) = self.checkout.as_ref()?;
+        rel(root, dir).filter(|r| !r.is_empty())
+    }
+}
+
+/// Generates the recipe for `manifest` (a workspace root or member Cargo.toml).
+pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
+    let ws = Workspace::load(manifest)?;
+    let lock_path = ws.root.join("Cargo.lock");
+    if !lock_path.is_file() {
+        return Err(Error::Usage(format!(
+            "{}: missing; a recipe builds with --frozen and needs it (run `cargo generate-lockfile`)",
+            lock_path.display()
+        )));
+    }
+    let lock = Lockfile::load(&lock_path)?;
+    let home = opts.cargo_home.clone().unwrap_or_else(cargo_home);
+
+    // Which packages, name and version.
+    let selected: Vec<&Package> = if opts.packages.is_empty() {
+        ws.members.iter().collect()
+    } else {
+        opts.packages
+            .iter()
+            .map(|p| {
+                ws.member(p).ok_or_else(|| {
+                    let names: Vec<_> = ws.members.iter().map(|m| m.name.as_str()).collect();
+                    Error::Usage(format!("no workspace member `{p}` (members: {})", names.join(", ")))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let name = match (&opts.name, selected.as_slice()) {
+        (Some(n), _) => n.clone(),
+        (None, [one]) => one.name.clone(),
+        (None, _) if !ws.virtual_root => {
+            ws.members.iter().find(|m| m.dir == ws.root).map(|m| m.name.clone()).unwrap_or_default()
+        }
+        _ => return Err(Error::Usage("several packages and a virtual root: pass --name for the recipe".into())),
+    };
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-+.".contains(&b)) {
+        return Err(Error::Usage(format!("recipe name `{name}`: use lower-case letters, digits, `-`, `+`, `.`")));
+    }
+    let version = match &opts.version {
+        Some(v) => v.clone(),
+        None => {
+            let versions: BTreeSet<_> = selected.iter().map(|p| p.version.as_str()).collect();
+            if let Some(p) = selected.iter().find(|p| p.name == name) {
+                p.version.clone()
+            } else if versions.len() == 1 {
+                versions.into_iter().next().unwrap_or_default().to_owned()
+            } else if let Some(v) = ws.package_version() {
+                v.to_owned()
+            } else {
+                return Err(Error::Usage("the selected packages have different versions: pass --version".into()));
+            }
+        }
+    };
+
+    // Locked packages by kind.
+    let git_deps: Vec<GitDep> = lock
+        .packages
+        .iter()
+        .filter_map(|p| match &p.source {
+            Source::Git(g) => Some(GitDep { pkg: p, src: g, checkout: find_git_checkout(&home, &p.name, &g.commit) }),
+            _ => None,
+        })
+        .collect();
+    let git_names: BTreeSet<_> = git_deps.iter().map(|g| g.pkg.name.as_str()).collect();
+    if git_names.len() != git_deps.len() {
+        return Err(Error::Usage(
+            "two git dependencies share a crate name; OE-Core's [patch] wiring names them by crate".into(),
+        ));
+    }
+
+    // Licenses of everything linked into the selected packages.
+    let linked = linked_closure(&ws, &lock, &selected, &git_deps, &home)?;
+    let mut warnings = Vec::new();
+
+    // S is ${UNPACKDIR}/${BP}: the workspace root itself (local) or the repository root (git).
+    let ws_prefix = match &opts.sources {
+        Sources::Local { .. } => String::new(),
+        Sources::Git { subdir, .. } => subdir.clone(),
+    };
+
+    // The recipe's own license: the selected packages and the path packages linked into them.
+    let mut own_exprs: BTreeSet<String> = BTreeSet::new();
+    let mut own_files: BTreeMap<String, String> = BTreeMap::new();
+    let mut no_generic: BTreeMap<String, String> = BTreeMap::new();
+    let own_pkgs: Vec<&Package> = selected
+        .iter()
+        .copied()
+        .chain(linked.iter().filter(|l| l.locked.source == Source::Path).filter_map(|l| {
+            ws.path_package(&l.locked.name, &l.locked.version).filter(|p| !selected.iter().any(|s| s.dir == p.dir))
+        }))
+        .collect();
+    for p in &own_pkgs {
+        let p_rel = rel(&ws.root, &p.dir).ok_or_else(|| {
+            Error::Usage(format!(
+                "{} is outside the workspace root {}: not supported",
+                p.dir.display(),
+                ws.root.display()
+            ))
+        })?;
+        let mut files: Vec<PathBuf> = Vec::new();
+        for dir in [&p.dir, &ws.root] {
+            let mut names: Vec<_> = std::fs::read_dir(dir)
+                .map_err(io(dir))?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| is_license_name(&e.file_name().to_string_lossy()))
+                .map(|e| e.path())
+                .collect();
+            names.sort();
+            files.extend(names);
+        }
+        if let Some(lf) = &p.license_file {
+            if !lf.is_file() {
+                return Err(Error::Usage(format!("{}: license-file {} does not exist", p.name, lf.display())));
+            }
+            files.push(lf.clone());
+        }
+        match (&p.license, &p.license_file) {
+            (Some(expr), _) => {
+                let origin = p.license_origin.clone().unwrap_or_default();
+                let (oe, unknown) = spdx::convert(expr).map_err(|e| Error::Invalid {
+                    path: origin.0.clone(),
+                    line: origin.1,
+                    message: e.to_string(),
+                })?;
+                for u in unknown {
+                    warnings.push(format!("{}: OE-Core ships no license text named `{u}`", p.name));
+                }
+                own_exprs.insert(oe);
+            }
+            (None, Some(lf)) => {
+                let lic = format!("LicenseRef-{}", p.name);
+                let r = rel(&ws.root, lf).ok_or_else(|| {
+                    Error::Usage(format!("{}: license-file {} is outside the workspace", p.name, lf.display()))
+                })?;
+                no_generic.insert(lic.clone(), join_rel(&ws_prefix, &r));
+                own_exprs.insert(lic);
+            }
+            (None, None) => {
+                return Err(Error::Usage(format!(
+                    "{} ({}): no `license` or `license-file`; a recipe needs one",
+                    p.name,
+                    p.dir.join("Cargo.toml").display()
+                )));
+            }
+        }
+        let mut found = false;
+        for f in files {
+            let Some(r) = rel(&ws.root, &f) else { continue };
+            let bytes = std::fs::read(&f).map_err(io(&f))?;
+            own_files.insert(join_rel(&ws_prefix, &r), format!("{:x}", md5::compute(&bytes)));
+            found = true;
+        }
+        if !found {
+            // No text to point at: checksum the `license = …` line itself so a change of license still trips QA.
+            let (path, line) = p.license_origin.clone().unwrap_or_default();
+            let r = rel(&ws.root, &path).unwrap_or_else(|| join_rel(&p_rel, "Cargo.toml"));
+            let md5 = md5_lines(&path, line)?;
+            own_files.insert(format!("{};beginline={line};endline={line}", join_rel(&ws_prefix, &r)), md5);
+        }
+    }
+
+    let crates_inc = render_crates(&lock, &git_deps, &opts.sources)?;
+    let (licenses_inc, dep_unknown) = render_licenses(&linked, &git_deps, &selected);
+    warnings.extend(dep_unknown);
+    let appends_licenses = linked.iter().any(|l| l.locked.source != Source::Path);
+
+    // --- the .bb
+    let mut bb = String::new();
+    let first = selected.iter().find(|p| p.name == name).or(selected.first()).copied();
+    let description = first
+        .and_then(|p| p.description.clone())
+        .unwrap_or_else(|| format!("Rust workspace packages {}", names_of(&selected)));
+    let description = description.replace(['"', '\n', '\\'], " ").replace('$', "");
+    let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    let _ = writeln!(bb, "SUMMARY = \"{}\"", summary_of(&description));
+    let _ = writeln!(bb, "DESCRIPTION = \"{description}\"");
+    if let Some(h) = first.and_then(|p| p.homepage.clone().or_else(|| p.repository.clone()))
+        && !h.contains(['"', '\\', '\n', '$'])
+    {
+        let _ = writeln!(bb, "HOMEPAGE = \"{h}\"");
+    }
+    let license = own_exprs.iter().map(|e| spdx::and_operand(e)).collect::<Vec<_>>();
+    let license = if license.len() == 1 && !appends_licenses {
+        own_exprs.iter().next().cloned().unwrap_or_default()
+    } else {
+        license.join(" & ")
+    };
+    let _ = writeln!(bb, "LICENSE = \"{license}\"");
+    let lic_items: Vec<String> = own_files.iter().map(|(f, md5)| format!("file://{f};md5={md5}")).collect();
+    multiline(&mut bb, "LIC_FILES_CHKSUM", "=", &lic_items);
+    bb.push('\n');
+
+    match &opts.sources {
+        Sources::Local { dir } => {
+            let _ =
+                writeln!(bb, "# The workspace is fetched with file:// from {dir}, the directory of its root manifest:");
+            let _ = writeln!(bb, "# no network for our own sources. Only this recipe looks there, so it is set here.");
+            let _ = writeln!(bb, "# nooelint: oelint.vars.bbvars.FILESPATH");
+            let _ = writeln!(bb, "FILESPATH:prepend := \"{dir}:\"");
+            let mut items: Vec<String> = vec!["Cargo.toml".into(), "Cargo.lock".into()];
+            items.extend(own_files.keys().filter_map(|f| {
+                let f = f.split(';').next().unwrap_or(f);
+                (!f.contains('/') && f != "Cargo.toml").then(|| f.to_owned())
+            }));
+            items.extend(ship_dirs(&ws)?);
+            items.sort();
+            items.dedup();
+            let items: Vec<String> = items.iter().map(|i| format!("file://{i};subdir=${{BP}}")).collect();
+            // The crates come first: the workspace's own sources are local files by design, and a recipe mixing
+            // fetchers should not start SRC_URI with file:// (oelint.vars.srcurifile).
+            let _ = writeln!(bb, "require ${{BPN}}-crates.inc");
+            multiline(&mut bb, "SRC_URI", "+=", &items);
+        }
+        Sources::Git { uri, commit, .. } => {
+            let _ = writeln!(bb, "SRC_URI = \"{uri}\"");
+            let _ = writeln!(bb, "SRCREV = \"{commit}\"");
+        }
+    }
+    bb.push('\n');
+    let _ = writeln!(bb, "inherit cargo");
+    bb.push('\n');
+    // One package: build from its own manifest; several: from the workspace root with -p each.
+    let ws_dir = ws_prefix.clone();
+    let (src_dir, flags) = match selected.as_slice() {
+        [one] => (join_rel(&ws_prefix, &rel(&ws.root, &one.dir).unwrap_or_default()), String::new()),
+        _ if opts.packages.is_empty() => (ws_dir.clone(), String::new()),
+        many => (ws_dir.clone(), many.iter().map(|p| format!("-p {}", p.name)).collect::<Vec<_>>().join(" ")),
+    };
+    let _ = writeln!(bb, "CARGO_SRC_DIR = \"{src_dir}\"");
+    let _ = writeln!(bb, "CARGO_LOCK_PATH = \"${{S}}/{}\"", join_rel(&ws_dir, "Cargo.lock"));
+    if !flags.is_empty() {
+        let _ = writeln!(bb, "CARGO_BUILD_FLAGS += \"{flags}\"");
+    }
+    for (lic, path) in &no_generic {
+        let _ = writeln!(bb, "NO_GENERIC_LICENSE[{lic}] = \"{path}\"");
+    }
+    bb.push('\n');
+    if !matches!(opts.sources, Sources::Local { .. }) {
+        let _ = writeln!(bb, "require ${{BPN}}-crates.inc");
+    }
+    let _ = writeln!(bb, "require ${{BPN}}-licenses.inc");
+    for r in &opts.requires {
+        let _ = writeln!(bb, "require {r}");
+    }
+    Ok(Recipe { name, version, bb, crates_inc, licenses_inc, warnings })
+}
+
+/// SUMMARY is at most 80 characters (OE style): the description cut at a word boundary.
+fn summary_of(description: &str) -> String {
+    if description.chars().count() <= 80 {
+        return description.to_owned();
+    }
+    let mut out = String::new();
+    for w in description.split_whitespace() {
+        if out.chars().count() + w.chars().count() + 1 > 76 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.trim_end_matches([',', ';', ':', '-', '—', ' ']).to_owned() + " ..."
+}
+
+fn names_of(pkgs: &[&Package]) -> String {
+    pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Directories (relative to the workspace root) to ship so cargo can load every member and path dependency:
+/// cargo reads all members' manifests even when building one package.
+fn ship_dirs(ws: &Workspace) -> Result<Vec<String>> {
+    let mut dirs: Vec<String> = Vec::new();
+    for p in &ws.members {
+        if p.dir == ws.root {
+            // A root package: ship its top-level entries except build output, VCS data and the member dirs.
+            let mut names: Vec<_> = std::fs::read_dir(&ws.root)
+                .map_err(io(&ws.root))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.') && n != "target")
+                .collect();
+            names.sort();
+            dirs.extend(names);
+        } else {
+            dirs.push(rel(&ws.root, &p.dir).unwrap_or_default());
+        }
+    }
+    if let Some(p) = ws.outside_paths.first() {
+        return Err(Error::Usage(format!(
+            "path dependency {} at {} is outside the workspace root; file:// sources cannot ship it",
+            p.name,
+            p.dir.display()
+        )));
+    }
+    // Drop entries inside another shipped directory.
+    dirs.sort();
+    let mut out: Vec<String> = Vec::new();
+    for d in dirs {
+        if !out.iter().any(|o| d.starts_with(&format!("{o}/"))) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+fn render_crates(lock: &Lockfile, git_deps: &[GitDep], sources: &Sources) -> Result<String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Every package of Cargo.lock: `cargo build --frozen` needs all of them vendored.");
+    let crates: Vec<&LockedPackage> = lock.packages.iter().filter(|p| p.source == Source::CratesIo).collect();
+    if !crates.is_empty() {
+        let items: Vec<String> =
+            crates.iter().map(|p| format!("crate://crates.io/{0}/{1};name={0}-{1}", p.name, p.version)).collect();
+        let _ = writeln!(out, "SRC_URI += \"\\");
+        for i in &items {
+            let _ = writeln!(out, "    {i} \\");
+        }
+        let _ = writeln!(out, "\"");
+        out.push('\n');
+        for p in &crates {
+            let _ = writeln!(
+                out,
+                "SRC_URI[{}-{}.sha256sum] = \"{}\"",
+                p.name,
+                p.version,
+                p.checksum.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    if !git_deps.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "# Git dependencies: cargo_common_do_patch_paths wires each into a [patch] section.");
+        let _ = writeln!(out, "SRC_URI += \"\\");
+        for g in git_deps {
+            let base = bitbake_git_url(&g.src.url).ok_or_else(|| Error::Invalid {
+                path: PathBuf::from("Cargo.lock"),
+                line: g.pkg.line,
+                message: format!("git URL `{}` of {} is not http(s)/ssh/git/file", g.src.url, g.pkg.name),
+            })?;
+            let branch = match &g.src.reference {
+                GitRef::Branch(b) if !b.contains([';', ' ', '"']) => format!("branch={b}"),
+                _ => "nobranch=1".to_owned(),
+            };
+            let subpath = g.subpath().map(|s| format!(";subpath={s}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {base};{branch};name={0};destsuffix={1}{subpath};type=git-dependency \\",
+                g.pkg.name,
+                g.destsuffix()
+            );
+        }
+        let _ = writeln!(out, "\"");
+        out.push('\n');
+        let mut names: Vec<String> = git_deps.iter().map(|g| g.pkg.name.clone()).collect();
+        for g in git_deps {
+            let _ = writeln!(out, "SRCREV_{} = \"{}\"", g.pkg.name, g.src.commit);
+        }
+        if matches!(sources, Sources::Git { .. }) {
+            names.insert(0, "default".into());
+        }
+        let _ = writeln!(out, "SRCREV_FORMAT = \"{}\"", names.join("_"));
+    }
+    Ok(out)
+}
+
+/// One package linked into the output, with the facts of its sources.
+struct Linked<'a> {
+    locked: &'a LockedPackage,
+    facts: Option<CrateFacts>,
+}
+
+/// Walks Cargo.lock from the selected packages along normal (not build, not dev) dependencies that can apply to
+/// Linux, skipping proc-macros: what ends up statically linked.
+fn linked_closure<'a>(
+    ws: &Workspace,
+    lock: &'a Lockfile,
+    selected: &[&Package],
+    git_deps: &[GitDep],
+    home: &Path,
+) -> Result<Vec<Linked<'a>>> {
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    let mut queue: Vec<usize> = Vec::new();
+    for p in selected {
+        let idx = lock
+            .packages
+            .iter()
+            .position(|l| l.source == Source::Path && l.name == p.name && l.version == p.version)
+            .ok_or_else(|| {
+                Error::Usage(format!("{} {} is not in Cargo.lock; run `cargo update --workspace`", p.name, p.version))
+            })?;
+        queue.push(idx);
+    }
+    let mut out = Vec::new();
+    while let Some(i) = queue.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let locked = &lock.packages[i];
+        let facts = match &locked.source {
+            Source::CratesIo => read_crate(home, &locked.name, &locked.version)?,
+            Source::Path => {
+                let p = ws.path_package(&locked.name, &locked.version).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} {} is locked as a path package but not found",
+                        locked.name, locked.version
+                    ))
+                })?;
+                let doc = Doc::load(&p.dir.join("Cargo.toml"))?;
+                read_dir_crate(p, &doc)?
+            }
+            Source::Git(g) => {
+                let dep = git_deps.iter().find(|d| d.pkg.name == locked.name);
+                let (_, dir) = dep.and_then(|d| d.checkout.clone()).ok_or_else(|| Error::MissingGitCheckout {
+                    name: locked.name.clone(),
+                    version: locked.version.clone(),
+                    url: g.url.clone(),
+                    commit: g.commit.clone(),
+                    checkouts: home.join("git").join("checkouts"),
+                })?;
+                let gws = Workspace::load(&dir.join("Cargo.toml"))?;
+                let p = gws.member(&locked.name).ok_or_else(|| {
+                    Error::Usage(format!("{}: checkout {} does not hold that package", locked.name, dir.display()))
+                })?;
+                let doc = Doc::load(&dir.join("Cargo.toml"))?;
+                read_dir_crate(p, &doc)?
+            }
+        };
+        if facts.package.proc_macro {
+            continue;
+        }
+        let normal: BTreeSet<&str> = facts
+            .package
+            .deps
+            .iter()
+            .filter(|d| d.kind == DepKind::Normal)
+            .filter(|d| d.target.as_deref().is_none_or(|t| linux(t) != Tri::No))
+            .map(|d| d.package.as_str())
+            .collect();
+        for &d in &locked.dependencies {
+            if normal.contains(lock.packages[d].name.as_str()) {
+                queue.push(d);
+            }
+        }
+        out.push(Linked { locked, facts: Some(facts) });
+    }
+    out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
+    Ok(out)
+}
+
+fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut unknown = Vec::new();
+    let deps: Vec<&Linked> = linked.iter().filter(|l| l.locked.source != Source::Path).collect();
+    let _ = writeln!(
+        out,
+        "# Licenses of the crates statically linked into {} (normal dependencies that can apply to Linux;",
+        names_of(selected)
+    );
+    let _ = writeln!(out, "# build-dependencies, dev-dependencies and proc-macros are not linked).");
+    if deps.is_empty() {
+        let _ = writeln!(out, "# None: they link no crate from crates.io or git.");
+        return (out, unknown);
+    }
+    let mut exprs: BTreeSet<String> = BTreeSet::new();
+    let mut files: Vec<String> = Vec::new();
+    let mut no_generic: Vec<(String, String)> = Vec::new();
+    for l in deps {
+        let Some(f) = &l.facts else { continue };
+        let dir = match &l.locked.source {
+            Source::Git(_) => {
+                let g = git_deps.iter().find(|g| g.pkg.name == l.locked.name);
+                format!("../{}", g.map(|g| g.destsuffix()).unwrap_or_default())
+            }
+            _ => format!("../cargo_home/bitbake/{}-{}", l.locked.name, l.locked.version),
+        };
+        match (&f.package.license, &f.package.license_file) {
+            (Some(e), _) => match spdx::convert(e) {
+                Ok((oe, u)) => {
+                    unknown.extend(
+                        u.into_iter().map(|u| format!("{}: OE-Core ships no license text named `{u}`", l.locked.name)),
+                    );
+                    exprs.insert(oe);
+                }
+                Err(e) => {
+                    unknown.push(format!(
+                        "{} {}: {e}; recorded as LicenseRef-{}",
+                        l.locked.name, l.locked.version, l.locked.name
+                    ));
+                    exprs.insert(format!("LicenseRef-{}", l.locked.name));
+                }
+            },
+            (None, lf) => {
+                let lic = format!("LicenseRef-{}", l.locked.name);
+                let first = lf
+                    .as_ref()
+                    .and_then(|_| f.licenses.first())
+                    .map(|t| format!("{dir}/{}", t.rel))
+                    .unwrap_or_else(|| format!("{dir}/Cargo.toml"));
+                no_generic.push((lic.clone(), first));
+                exprs.insert(lic);
+            }
+        }
+        if f.licenses.is_empty() {
+            if let Some((line, md5)) = &f.license_line {
+                files.push(format!("file://{dir}/Cargo.toml;beginline={line};endline={line};md5={md5}"));
+            }
+        } else {
+            files.extend(f.licenses.iter().map(|t| format!("file://{dir}/{};md5={}", t.rel, t.md5)));
+        }
+    }
+    let joined = exprs.iter().map(|e| spdx::and_operand(e)).collect::<Vec<_>>().join(" & ");
+    let _ = writeln!(out, "LICENSE += \"& {joined}\"");
+    out.push('\n');
+    let _ = writeln!(out, "LIC_FILES_CHKSUM += \"\\");
+    for f in &files {
+        let _ = writeln!(out, "    {f} \\");
+    }
+    let _ = writeln!(out, "\"");
+    if !no_generic.is_empty() {
+        out.push('\n');
+        for (lic, path) in no_generic {
+            let _ = writeln!(out, "NO_GENERIC_LICENSE[{lic}] = \"{path}\"");
+        }
+    }
+    unknown.sort();
+    unknown.dedup();
+    (out, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_urls_become_bitbake_urls() {
+        assert_eq!(
+            bitbake_git_url("https://github.com/a/b.git").as_deref(),
+            Some("git://github.com/a/b.git;protocol=https")
+        );
+        assert_eq!(bitbake_git_url("file:///tmp/repo").as_deref(), Some("git:///tmp/repo;protocol=file"));
+        assert_eq!(bitbake_git_url("ssh://git@host/x").as_deref(), Some("git://git@host/x;protocol=ssh"));
+        assert_eq!(bitbake_git_url("ftp://x/y"), None);
+        assert_eq!(remote_to_url("git@github.com:a/b.git").as_deref(), Some("ssh://git@github.com/a/b.git"));
+    }
+}
