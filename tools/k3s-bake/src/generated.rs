@@ -221,11 +221,34 @@ fn files_with_marker(root: &Path) -> Result<Vec<PathBuf>> {
 mod tests {
     use super::*;
 
-    /// A scratch layer holding the repository's real spec.
+    /// Copies `from` into `to`, skipping build output and VCS data.
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == "target" || name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                copy_tree(&e.path(), &to.join(&name));
+            } else {
+                std::fs::copy(e.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+
+    /// A scratch layer holding the repository's real inputs: the spec and the Cargo workspace (sources of the
+    /// node-tools recipe), but none of the generated files.
     fn scratch() -> (tempfile::TempDir, Context) {
         let dir = tempfile::tempdir().unwrap();
-        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(SPEC_FILE);
-        std::fs::copy(spec, dir.path().join(SPEC_FILE)).unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for f in [SPEC_FILE, "Cargo.toml", "Cargo.lock", "LICENSE-APACHE", "LICENSE-MIT"] {
+            std::fs::copy(repo.join(f), dir.path().join(f)).unwrap();
+        }
+        for d in ["meta-k3s-rs", "tools"] {
+            copy_tree(&repo.join(d), &dir.path().join(d));
+        }
         let ctx = Context::load(dir.path()).unwrap();
         (dir, ctx)
     }
