@@ -326,7 +326,13 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let description = description.replace(['"', '\n', '\\'], " ").replace('$', "");
     let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
     let _ = writeln!(bb, "SUMMARY = \"{}\"", summary_of(&description));
-    let _ = writeln!(bb, "DESCRIPTION = \"{description}\"");
+    // DESCRIPTION adds what the recipe builds (OE style wants it set and different from SUMMARY).
+    let _ = writeln!(
+        bb,
+        "DESCRIPTION = \"{}. Built by cargo from the Rust workspace's Cargo.lock: {}.\"",
+        description.trim_end_matches('.'),
+        names_of(&selected)
+    );
     if let Some(h) = first.and_then(|p| p.homepage.clone().or_else(|| p.repository.clone()))
         && !h.contains(['"', '\\', '\n', '$'])
     {
@@ -483,6 +489,11 @@ fn render_crates(lock: &Lockfile, git_deps: &[GitDep], sources: &Sources) -> Res
     if !git_deps.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "# Git dependencies: cargo_common_do_patch_paths wires each into a [patch] section.");
+        let _ = writeln!(
+            out,
+            "# `type=git-dependency` is OE-Core's marker for them (devtool, externalsrc); oelint does not know it."
+        );
+        let _ = writeln!(out, "# nooelint: oelint.vars.srcurioptions");
         let _ = writeln!(out, "SRC_URI += \"\\");
         for g in git_deps {
             let base = bitbake_git_url(&g.src.url).ok_or_else(|| Error::Invalid {
