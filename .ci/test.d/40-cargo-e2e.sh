@@ -150,6 +150,20 @@ ok "oelint-adv (the layer's .oelint.cfg) is clean on the rendered test recipe"
 python3 "$harness" "$bb" --mirror "$T/mirror" --work "$T/app" --run app --expect "app 1.2.3: helper=42 gitdep=7 os=unix"
 ok "test workspace: fetched, verified, [patch]ed, built with --frozen --offline, binary ran"
 
+# Default sources: the workspace's own git repository (remote origin, checked-out commit).
+(cd "$ws" && git_ init -q && git_ add -A && git_ commit -qm app && git clone -q --bare . "$T/ws-origin.git" \
+    && git remote add origin "file://$T/ws-origin.git")
+wsrev=$(git -C "$ws" rev-parse HEAD)
+mkdir -p "$T/gitlayer/recipes-test/app"
+"$bake" cargo --manifest-path "$ws/Cargo.toml" -p app --out "$T/gitlayer/recipes-test/app" >/dev/null
+gbb=$T/gitlayer/recipes-test/app/app_1.2.3.bb
+want "$gbb" "SRC_URI = \"git://$T/ws-origin.git;protocol=file;branch=main\""
+want "$gbb" "SRCREV = \"$wsrev\""
+wantnot "$gbb" "S = "
+oelint-adv --quiet "$gbb" "$T/gitlayer/recipes-test/app/app-crates.inc" "$T/gitlayer/recipes-test/app/app-licenses.inc"
+python3 "$harness" "$gbb" --mirror "$T/mirror" --work "$T/gitapp" --run app --expect "app 1.2.3: helper=42 gitdep=7 os=unix"
+ok "git-sourced recipe (default): oelint clean, fetched at SRCREV, built, binary ran"
+
 # Lockfile v3 renders the same crate list.
 mkdir -p "$T/v3/recipes-test/app"
 cp -r "$ws" "$T/v3/ws"

@@ -60,12 +60,14 @@ def datastore(recipe, work, mirror):
         "WORKDIR": work,
         "UNPACKDIR": os.path.join(work, "sources"),
         "S": "${UNPACKDIR}/${BP}",
+        "BB_GIT_DEFAULT_DESTSUFFIX": "${BP}",
         "DL_DIR": os.path.join(work, "downloads"),
         "PERSISTENT_DIR": os.path.join(work, "persistent"),
         "FILESPATH": "",
         "BB_NO_NETWORK": "1",
         "BB_STRICT_CHECKSUM": "1",
         "PREMIRRORS": f"https://static.crates.io/crates/.* file://{mirror}/",
+        "SRCREV": "INVALID",
         "MIRRORS": "",
         "CARGO_SRC_DIR": "",
         "CARGO_HOME": "${UNPACKDIR}/cargo_home",
@@ -149,6 +151,7 @@ def main():
     a = ap.parse_args()
     # BitBake's fetcher reports mirror checksum failures as warnings before it falls back to upstream.
     logging.basicConfig(level=logging.WARNING, format="bitbake: %(levelname)s: %(message)s")
+    logging.getLogger("BitBake").setLevel(logging.WARNING)
 
     d = datastore(a.recipe, a.work, a.mirror)
     src_uri = (d.getVar("SRC_URI") or "").split()
