@@ -179,10 +179,14 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     };
     let name = match (&opts.name, selected.as_slice()) {
         (Some(n), _) => n.clone(),
-        (None, [one]) => one.name.clone(),
-        (None, _) if !ws.virtual_root => {
-            ws.members.iter().find(|m| m.dir == ws.root).map(|m| m.name.clone()).unwrap_or_default()
-        }
+        // Recipe names cannot hold `_` (it separates the version in file names).
+        (None, [one]) => one.name.replace('_', "-").to_ascii_lowercase(),
+        (None, _) if !ws.virtual_root => ws
+            .members
+            .iter()
+            .find(|m| m.dir == ws.root)
+            .map(|m| m.name.replace('_', "-").to_ascii_lowercase())
+            .unwrap_or_default(),
         _ => return Err(Error::Usage("several packages and a virtual root: pass --name for the recipe".into())),
     };
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-+.".contains(&b)) {

@@ -56,6 +56,12 @@ fn git_sources(manifest: &Path) -> Result<Sources> {
     let url = remote_to_url(&remote).with_context(|| format!("remote `{remote}` is not a URL"))?;
     let uri = bitbake_git_url(&url).with_context(|| format!("remote `{remote}`: not http(s)/ssh/git/file"))?;
     let commit = git(&dir, &["rev-parse", "HEAD"])?;
+    if !git(&dir, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
+        eprintln!(
+            "k3s-bake cargo: warning: {} has uncommitted changes; the recipe builds commit {commit}",
+            top.display()
+        );
+    }
     let branch = git(&dir, &["rev-parse", "--abbrev-ref", "HEAD"])?;
     let branch = if branch == "HEAD" { "nobranch=1".to_owned() } else { format!("branch={branch}") };
     let subdir = dir.strip_prefix(&top).unwrap_or(Path::new("")).to_string_lossy().into_owned();

@@ -64,6 +64,11 @@ pub fn recipe(ctx: &Context, reg: &Registration) -> Result<Recipe> {
         cargo_home: None,
     };
     let recipe = generate(&manifest, &opts)?;
+    if !recipe.warnings.is_empty() {
+        // A license OE-Core has no text for needs a decision (NO_GENERIC_LICENSE, or another crate): the layer's
+        // own recipe must not ship with one silently.
+        bail!("{}: {}", reg.name, recipe.warnings.join("; "));
+    }
     let expected = reg.bb.rsplit('/').next().unwrap_or_default();
     if recipe.bb_name() != expected {
         bail!(
