@@ -110,8 +110,10 @@ license-file = "COPYING.helper"
 TOML
 echo 'pub fn answer() -> u32 { 42 }' > "$ws/crates/helper/src/lib.rs"
 echo "helper: a custom license, all rights reserved by the e2e test." > "$ws/crates/helper/COPYING.helper"
-# Resolution reads the crates.io index cache (only crates.io is contacted); the pins keep every crate in the cache.
-(cd "$ws" && cargo generate-lockfile -q && cargo fetch --locked -q)
+# Seeded with this repository's lockfile, resolution keeps the versions already locked (and cached) there; only
+# crates.io's index is contacted. The mirror is refreshed afterwards in case anything new was fetched.
+(cd "$ws" && cp "$repo/Cargo.lock" Cargo.lock && cargo fetch -q)
+cp -n "$cache"/*/*.crate "$T/mirror/"
 grep -q '^version = 4$' "$ws/Cargo.lock" || die "test lockfile is not v4"
 
 layer=$T/layer
