@@ -148,6 +148,13 @@ impl Lockfile {
             let get = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
             let name = get("name").ok_or_else(|| bad("[[package]] without a string `name`".into()))?;
             let version = get("version").ok_or_else(|| bad(format!("package {name} without a string `version`")))?;
+            // Names and versions end up in SRC_URI and varflag names: only cargo's own character sets pass.
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(bad(format!("package name `{name}` is not a crate name")));
+            }
+            if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+                return Err(bad(format!("package {name}: version `{version}` is not a semver version")));
+            }
             let source = match get("source") {
                 None => Source::Path,
                 Some(s) => parse_source(&s).ok_or_else(|| {
@@ -237,6 +244,13 @@ mod tests {
         let text = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
         let err = Lockfile::from_doc(&Doc::parse("Cargo.lock".into(), text.into()).unwrap()).unwrap_err();
         assert_eq!(err.to_string(), "Cargo.lock:7: package b 1.0.0 from crates.io has no `checksum`");
+    }
+
+    #[test]
+    fn hostile_names_are_refused() {
+        let text = "version = 4\n[[package]]\nname = \"a\\\"\\n\"\nversion = \"1.0.0\"\n";
+        let err = Lockfile::from_doc(&Doc::parse("Cargo.lock".into(), text.into()).unwrap()).unwrap_err();
+        assert!(err.to_string().starts_with("Cargo.lock:2: package name"), "{err}");
     }
 
     #[test]

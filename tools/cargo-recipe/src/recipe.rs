@@ -90,7 +90,8 @@ pub fn bitbake_git_url(url: &str) -> Option<String> {
         "https" | "http" | "ssh" | "git" | "file" => scheme,
         _ => return None,
     };
-    if rest.contains([';', ' ', '"']) {
+    // The URL lands inside a quoted SRC_URI: nothing that could end the value or start an expansion.
+    if rest.is_empty() || rest.contains([';', ' ', '"', '\'', '\\', '$', '\n', '\r', '\t']) {
         return None;
     }
     Some(format!("git://{rest};protocol={protocol}"))
@@ -109,6 +110,18 @@ fn md5_lines(path: &Path, line: usize) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     let l = text.split_inclusive('\n').nth(line - 1).unwrap_or_default();
     Ok(format!("{:x}", md5::compute(l.as_bytes())))
+}
+
+/// Can this path be written into a quoted BitBake value as a `file://` URL or a path? (No whitespace, quotes,
+/// expansions, escapes or URL parameters.)
+fn bb_safe(p: &str) -> bool {
+    !p.is_empty() && !p.contains(|c: char| c.is_whitespace() || "\"'$\\;".contains(c) || c.is_control())
+}
+
+fn unsafe_path(what: &str, p: &str) -> Error {
+    Error::Usage(format!(
+        "{what} `{p}`: its name cannot be written into a BitBake value (whitespace, quotes, `$`, `\\` or `;`)"
+    ))
 }
 
 fn rel(from: &Path, p: &Path) -> Option<String> {
@@ -289,6 +302,9 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
                 let r = rel(&ws.root, lf).ok_or_else(|| {
                     Error::Usage(format!("{}: license-file {} is outside the workspace", p.name, lf.display()))
                 })?;
+                if !bb_safe(&r) {
+                    return Err(unsafe_path("license file", &r));
+                }
                 no_generic.insert(lic.clone(), join_rel(&ws_prefix, &r));
                 own_exprs.insert(lic);
             }
@@ -303,6 +319,9 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         let mut found = false;
         for f in files {
             let Some(r) = rel(&ws.root, &f) else { continue };
+            if !bb_safe(&r) {
+                return Err(unsafe_path("license file", &r));
+            }
             let bytes = std::fs::read(&f).map_err(io(&f))?;
             own_files.insert(join_rel(&ws_prefix, &r), format!("{:x}", md5::compute(&bytes)));
             found = true;
@@ -316,7 +335,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         }
     }
 
-    let crates_inc = render_crates(&lock, &git_deps, &opts.sources)?;
+    let crates_inc = render_crates(&lock, &lock_path, &git_deps, &opts.sources)?;
     let (licenses_inc, dep_unknown) = render_licenses(&linked, &git_deps, &selected);
     warnings.extend(dep_unknown);
     let appends_licenses = linked.iter().any(|l| l.locked.source != Source::Path);
@@ -456,6 +475,9 @@ fn ship_dirs(ws: &Workspace) -> Result<Vec<String>> {
             p.dir.display()
         )));
     }
+    if let Some(bad) = dirs.iter().find(|d| !bb_safe(d)) {
+        return Err(unsafe_path("workspace entry", bad));
+    }
     // Drop entries inside another shipped directory.
     dirs.sort();
     let mut out: Vec<String> = Vec::new();
@@ -467,7 +489,7 @@ fn ship_dirs(ws: &Workspace) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn render_crates(lock: &Lockfile, git_deps: &[GitDep], sources: &Sources) -> Result<String> {
+fn render_crates(lock: &Lockfile, lock_path: &Path, git_deps: &[GitDep], sources: &Sources) -> Result<String> {
     let mut out = String::new();
     let _ = writeln!(out, "# Every package of Cargo.lock: `cargo build --frozen` needs all of them vendored.");
     let crates: Vec<&LockedPackage> = lock.packages.iter().filter(|p| p.source == Source::CratesIo).collect();
@@ -501,12 +523,22 @@ fn render_crates(lock: &Lockfile, git_deps: &[GitDep], sources: &Sources) -> Res
         let _ = writeln!(out, "SRC_URI += \"\\");
         for g in git_deps {
             let base = bitbake_git_url(&g.src.url).ok_or_else(|| Error::Invalid {
-                path: PathBuf::from("Cargo.lock"),
+                path: lock_path.to_owned(),
                 line: g.pkg.line,
                 message: format!("git URL `{}` of {} is not http(s)/ssh/git/file", g.src.url, g.pkg.name),
             })?;
             let branch = match &g.src.reference {
-                GitRef::Branch(b) if !b.contains([';', ' ', '"']) => format!("branch={b}"),
+                GitRef::Branch(b) if b.bytes().all(|c| c.is_ascii_alphanumeric() || b"._/-+".contains(&c)) => {
+                    format!("branch={b}")
+                }
+                GitRef::Branch(b) => {
+                    return Err(Error::Invalid {
+                        path: lock_path.to_owned(),
+                        line: g.pkg.line,
+                        message: format!("branch `{b}` of {} cannot be written into SRC_URI", g.pkg.name),
+                    });
+                }
+                // A tag, a rev or the default branch: the commit is pinned; no branch to check it against.
                 _ => "nobranch=1".to_owned(),
             };
             let subpath = g.subpath().map(|s| format!(";subpath={s}")).unwrap_or_default();
@@ -534,7 +566,7 @@ fn render_crates(lock: &Lockfile, git_deps: &[GitDep], sources: &Sources) -> Res
 /// One package linked into the output, with the facts of its sources.
 struct Linked<'a> {
     locked: &'a LockedPackage,
-    facts: Option<CrateFacts>,
+    facts: CrateFacts,
 }
 
 /// Walks Cargo.lock from the selected packages along normal (not build, not dev) dependencies that can apply to
@@ -609,7 +641,7 @@ fn linked_closure<'a>(
                 queue.push(d);
             }
         }
-        out.push(Linked { locked, facts: Some(facts) });
+        out.push(Linked { locked, facts });
     }
     out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
     Ok(out)
@@ -633,7 +665,7 @@ fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]
     let mut files: Vec<String> = Vec::new();
     let mut no_generic: Vec<(String, String)> = Vec::new();
     for l in deps {
-        let Some(f) = &l.facts else { continue };
+        let f = &l.facts;
         let dir = match &l.locked.source {
             Source::Git(_) => {
                 let g = git_deps.iter().find(|g| g.pkg.name == l.locked.name);
@@ -673,7 +705,13 @@ fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]
                 files.push(format!("file://{dir}/Cargo.toml;beginline={line};endline={line};md5={md5}"));
             }
         } else {
-            files.extend(f.licenses.iter().map(|t| format!("file://{dir}/{};md5={}", t.rel, t.md5)));
+            for t in &f.licenses {
+                if bb_safe(&t.rel) {
+                    files.push(format!("file://{dir}/{};md5={}", t.rel, t.md5));
+                } else {
+                    unknown.push(format!("{}: license file `{}` skipped: unusable name", l.locked.name, t.rel));
+                }
+            }
         }
     }
     let joined = exprs.iter().map(|e| spdx::and_operand(e)).collect::<Vec<_>>().join(" & ");
@@ -708,6 +746,7 @@ mod tests {
         assert_eq!(bitbake_git_url("file:///tmp/repo").as_deref(), Some("git:///tmp/repo;protocol=file"));
         assert_eq!(bitbake_git_url("ssh://git@host/x").as_deref(), Some("git://git@host/x;protocol=ssh"));
         assert_eq!(bitbake_git_url("ftp://x/y"), None);
+        assert_eq!(bitbake_git_url("https://x/${@os.system('id')}"), None);
         assert_eq!(remote_to_url("git@github.com:a/b.git").as_deref(), Some("ssh://git@github.com/a/b.git"));
     }
 }
