@@ -30,6 +30,9 @@ inherit cargo
 CARGO_SRC_DIR = ""
 CARGO_LOCK_PATH = "${S}/Cargo.lock"
 CARGO_BUILD_FLAGS += "-p k3s-atomic -p k3s-model"
+# [profile.release] strips the binaries; OE-Core strips them itself and splits the debug info
+# into -dbg packages (an already-stripped binary is a QA error).
+export CARGO_PROFILE_RELEASE_STRIP = "false"
 
 require ${BPN}-licenses.inc
 require k3s-node.inc

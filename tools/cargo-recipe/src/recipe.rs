@@ -112,6 +112,15 @@ fn md5_lines(path: &Path, line: usize) -> Result<String> {
     Ok(format!("{:x}", md5::compute(l.as_bytes())))
 }
 
+/// Does the workspace's `[profile.release]` strip symbols (`strip = true | "symbols" | "debuginfo"`)?
+fn profile_strips(root: &Doc) -> bool {
+    match root.table.get("profile").and_then(|p| p.get("release")).and_then(|r| r.get("strip")) {
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::String(s)) => s != "none",
+        _ => false,
+    }
+}
+
 /// Can this path be written into a quoted BitBake value as a `file://` URL or a path? (No whitespace, quotes,
 /// expansions, escapes or URL parameters.)
 fn bb_safe(p: &str) -> bool {
@@ -405,13 +414,22 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let ws_dir = ws_prefix.clone();
     let (src_dir, flags) = match selected.as_slice() {
         [one] => (join_rel(&ws_prefix, &rel(&ws.root, &one.dir).unwrap_or_default()), String::new()),
-        _ if opts.packages.is_empty() => (ws_dir.clone(), String::new()),
+        // Every member, as selected for the licenses (a virtual root alone builds only `default-members`).
+        _ if opts.packages.is_empty() => (ws_dir.clone(), "--workspace".to_owned()),
         many => (ws_dir.clone(), many.iter().map(|p| format!("-p {}", p.name)).collect::<Vec<_>>().join(" ")),
     };
     let _ = writeln!(bb, "CARGO_SRC_DIR = \"{src_dir}\"");
     let _ = writeln!(bb, "CARGO_LOCK_PATH = \"${{S}}/{}\"", join_rel(&ws_dir, "Cargo.lock"));
     if !flags.is_empty() {
         let _ = writeln!(bb, "CARGO_BUILD_FLAGS += \"{flags}\"");
+    }
+    if profile_strips(&ws.manifest) {
+        let _ = writeln!(
+            bb,
+            "# [profile.release] strips the binaries; OE-Core strips them itself and splits the debug info"
+        );
+        let _ = writeln!(bb, "# into -dbg packages (an already-stripped binary is a QA error).");
+        let _ = writeln!(bb, "export CARGO_PROFILE_RELEASE_STRIP = \"false\"");
     }
     for (lic, path) in &no_generic {
         let _ = writeln!(bb, "NO_GENERIC_LICENSE[{lic}] = \"{path}\"");

@@ -189,6 +189,21 @@ fn crate_list_covers_the_lockfile_and_licenses_only_what_is_linked() {
     assert!(r.bb.contains("file://crates/core-lib;subdir=${BP}"));
     assert!(r.bb.contains("FILESPATH:prepend := \"${THISDIR}/../ws:\""));
     assert!(r.bb.ends_with("require ${BPN}-licenses.inc\nrequire app.inc\n"));
+    assert!(!r.bb.contains("CARGO_PROFILE_RELEASE_STRIP"));
+}
+
+#[test]
+fn stripping_release_profile_is_undone_and_no_selection_builds_the_workspace() {
+    let f = fixture();
+    let root = f.ws.join("Cargo.toml");
+    write(&root, &(fs::read_to_string(&root).unwrap() + "\n[profile.release]\nstrip = true\n"));
+    let mut o = opts(&f);
+    o.packages.clear();
+    o.name = Some("ws".into());
+    let r = generate(&root, &o).unwrap();
+    assert!(r.bb.contains("export CARGO_PROFILE_RELEASE_STRIP = \"false\""), "{}", r.bb);
+    assert!(r.bb.contains("CARGO_BUILD_FLAGS += \"--workspace\""), "{}", r.bb);
+    assert!(r.bb.contains("CARGO_SRC_DIR = \"\""), "{}", r.bb);
 }
 
 #[test]
