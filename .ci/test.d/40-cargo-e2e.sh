@@ -157,11 +157,12 @@ ok "test workspace: fetched, verified, [patch]ed, built with --frozen --offline,
     && git remote add origin "file://$T/ws-origin.git")
 wsrev=$(git -C "$ws" rev-parse HEAD)
 mkdir -p "$T/gitlayer/recipes-test/app"
-"$bake" cargo --manifest-path "$ws/Cargo.toml" -p app --out "$T/gitlayer/recipes-test/app" >/dev/null
+"$bake" cargo --manifest-path "$ws/crates/app/Cargo.toml" -p app --out "$T/gitlayer/recipes-test/app" >/dev/null
 gbb=$T/gitlayer/recipes-test/app/app_1.2.3.bb
 want "$gbb" "SRC_URI = \"git://$T/ws-origin.git;protocol=file;branch=main\""
 want "$gbb" "SRCREV = \"$wsrev\""
 wantnot "$gbb" "S = "
+want "$gbb" "CARGO_SRC_DIR = \"crates/app\""   # a member manifest still finds the workspace root
 oelint-adv --quiet "$gbb" "$T/gitlayer/recipes-test/app/app-crates.inc" "$T/gitlayer/recipes-test/app/app-licenses.inc"
 python3 "$harness" "$gbb" --mirror "$T/mirror" --work "$T/gitapp" --run app --expect "app 1.2.3: helper=42 gitdep=7 os=unix"
 ok "git-sourced recipe (default): oelint clean, fetched at SRCREV, built, binary ran"

@@ -47,8 +47,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<String> {
 
 /// The workspace's git repository as a recipe source: remote `origin`, current commit and branch.
 fn git_sources(manifest: &Path) -> Result<Sources> {
-    let dir = manifest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
+    // The workspace root (not the manifest given, which may be a member's) is what CARGO_SRC_DIR is relative to.
+    let ws = cargo_recipe::manifest::Workspace::load(manifest)?;
+    let dir = ws.root.canonicalize().with_context(|| format!("resolving {}", ws.root.display()))?;
     let top = PathBuf::from(git(&dir, &["rev-parse", "--show-toplevel"]).context(
         "the workspace is not in a git repository; pass --local-sources VAR to fetch it with file:// instead",
     )?);
