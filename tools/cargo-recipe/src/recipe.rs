@@ -230,6 +230,10 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         }
     };
 
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.~".contains(&b)) {
+        return Err(Error::Usage(format!("recipe version `{version}`: use letters, digits, `.`, `+`, `-`, `~`")));
+    }
+
     // Locked packages by kind.
     let git_deps: Vec<GitDep> = lock
         .packages
@@ -344,7 +348,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         }
     }
 
-    let crates_inc = render_crates(&lock, &lock_path, &git_deps, &opts.sources)?;
+    let crates_inc = render_crates(&lock, &lock_path, &git_deps, &opts.sources, &home)?;
     let (licenses_inc, dep_unknown) = render_licenses(&linked, &git_deps, &selected);
     warnings.extend(dep_unknown);
     let appends_licenses = linked.iter().any(|l| l.locked.source != Source::Path);
@@ -507,7 +511,13 @@ fn ship_dirs(ws: &Workspace) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn render_crates(lock: &Lockfile, lock_path: &Path, git_deps: &[GitDep], sources: &Sources) -> Result<String> {
+fn render_crates(
+    lock: &Lockfile,
+    lock_path: &Path,
+    git_deps: &[GitDep],
+    sources: &Sources,
+    home: &Path,
+) -> Result<String> {
     let mut out = String::new();
     let _ = writeln!(out, "# Every package of Cargo.lock: `cargo build --frozen` needs all of them vendored.");
     let crates: Vec<&LockedPackage> = lock.packages.iter().filter(|p| p.source == Source::CratesIo).collect();
@@ -540,6 +550,16 @@ fn render_crates(lock: &Lockfile, lock_path: &Path, git_deps: &[GitDep], sources
         let _ = writeln!(out, "# nooelint: oelint.vars.srcurioptions");
         let _ = writeln!(out, "SRC_URI += \"\\");
         for g in git_deps {
+            // Where the crate sits in its repository (subpath=) is only known from cargo's checkout.
+            if g.checkout.is_none() {
+                return Err(Error::MissingGitCheckout {
+                    name: g.pkg.name.clone(),
+                    version: g.pkg.version.clone(),
+                    url: g.src.url.clone(),
+                    commit: g.src.commit.clone(),
+                    checkouts: home.join("git").join("checkouts"),
+                });
+            }
             let base = bitbake_git_url(&g.src.url).ok_or_else(|| Error::Invalid {
                 path: lock_path.to_owned(),
                 line: g.pkg.line,
