@@ -105,6 +105,7 @@ fn pred(t: &[String], pos: &mut usize) -> Tri {
             "target_os" => bool_tri(value == "linux"),
             "target_family" => bool_tri(value == "unix"),
             "target_vendor" if value == "apple" || value == "pc" => Tri::No,
+            "target_arch" if value.starts_with("wasm") => Tri::No,
             "target_env" if value == "msvc" || value == "sgx" => Tri::No,
             _ => Tri::Maybe,
         };
@@ -132,6 +133,7 @@ mod tests {
         assert_eq!(linux("cfg(any(target_os = \"linux\", target_os = \"android\"))"), Tri::Yes);
         assert_eq!(linux("cfg(all(target_os = \"wasi\", target_env = \"p2\"))"), Tri::No);
         assert_eq!(linux("cfg(target_arch = \"x86_64\")"), Tri::Maybe);
+        assert_eq!(linux("cfg(target_arch = \"wasm32\")"), Tri::No);
         assert_eq!(linux("cfg(not(target_arch = \"x86_64\"))"), Tri::Maybe);
         assert_eq!(linux("x86_64-pc-windows-gnu"), Tri::No);
         assert_eq!(linux("aarch64-unknown-linux-gnu"), Tri::Maybe);
