@@ -134,14 +134,20 @@ fn kill_9_during_writes_leaves_old_or_new_file() {
     // kill to land mid-way in many iterations.
     let root = tempfile::tempdir().unwrap();
     let values: Vec<String> = ["a", "b"].iter().map(|c| c.repeat(120 * 1024)).collect();
+    // Reference runs give the expected files and how long a full run takes here (native or under qemu-user), so
+    // the kills below spread from "before anything" to "after completion" on any machine.
+    let mut full_run = std::time::Duration::ZERO;
     let expected: Vec<String> = values
         .iter()
         .map(|v| {
             let r = tempfile::tempdir().unwrap();
+            let t = std::time::Instant::now();
             assert!(agent(r.path(), &[os("-t"), os(v), os("-s"), os("https://h:6443")]).status.success());
+            full_run = full_run.max(t.elapsed());
             std::fs::read_to_string(r.path().join(DROPIN)).unwrap()
         })
         .collect();
+    let span_us = (full_run.as_micros() as u64 * 3 / 2).max(1);
     assert!(agent(root.path(), &[os("-t"), os(&values[0]), os("-s"), os("https://h:6443")]).status.success());
     let path: PathBuf = root.path().join(DROPIN);
     let mut seen_new = false;
@@ -155,7 +161,7 @@ fn kill_9_during_writes_leaves_old_or_new_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_micros((i * 797) % 20_000));
+        std::thread::sleep(std::time::Duration::from_micros((i * 7919) % span_us));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let now = std::fs::read_to_string(&path).unwrap();
