@@ -14,6 +14,7 @@ pub mod checkconfig;
 pub mod clean;
 pub mod cmdline;
 pub mod firewall;
+pub mod fuzzing;
 pub mod gzip;
 pub mod json;
 pub mod kconfig;
