@@ -75,6 +75,12 @@ pub fn backends() -> Vec<Backend> {
             vec![family.to_string()]
         };
         for n in names {
+            // Legacy xtables lists its live tables here; none listed means no legacy rules, so skip the spawn.
+            let legacy_tables =
+                if family == "iptables" { "/proc/net/ip_tables_names" } else { "/proc/net/ip6_tables_names" };
+            if n.ends_with("-legacy") && std::fs::read(legacy_tables).map_or(true, |t| t.is_empty()) {
+                continue;
+            }
             if let (Some(save), Some(restore)) =
                 (find_in_path(&format!("{n}-save")), find_in_path(&format!("{n}-restore")))
             {

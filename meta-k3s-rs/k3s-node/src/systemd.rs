@@ -48,6 +48,10 @@ impl Systemctl {
 
 impl Systemd for Systemctl {
     fn is_active(&mut self, unit: &str) -> bool {
+        // sd_booted(3): without /run/systemd/system no manager runs, so nothing is active; skip the spawn.
+        if !Path::new("/run/systemd/system").is_dir() {
+            return false;
+        }
         Command::new("systemctl")
             .args(["is-active", "--quiet", unit])
             .stderr(std::process::Stdio::null())
