@@ -56,7 +56,8 @@ struct CleanCli {
     /// Clean even next to a live k3s server (breaks its pod network)
     #[arg(long)]
     force: bool,
-    /// Take file system paths below DIR (tests, image roots); links, processes and iptables stay the caller's
+    /// Take file system paths (mounts, /run/netns, /var/lib/cni) below DIR. Links, processes and iptables are
+    /// still the caller's: use it only inside private namespaces (tests)
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
 }
