@@ -184,9 +184,9 @@ impl Report {
                 (false, Level::Required) => "MISSING",
                 (false, Level::Recommended) => "warn   ",
             };
-            let value = r.value.as_deref().map_or_else(|| "not set".to_string(), |v| format!("={v}"));
+            let value = r.value.as_deref().map_or_else(|| " not set".to_string(), |v| format!("={v}"));
             s.push_str(&format!(
-                "  [{mark}] CONFIG_{} {value} ({}: {})\n",
+                "  [{mark}] CONFIG_{}{value} ({}: {})\n",
                 r.option.name,
                 r.option.level.as_str(),
                 r.option.why
