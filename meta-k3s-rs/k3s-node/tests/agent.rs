@@ -184,3 +184,38 @@ fn kill_9_during_writes_leaves_old_or_new_file() {
     assert!(seen_new, "no write ever completed; the loop proves nothing");
     assert!(interrupted, "every write completed before the kill; the loop proves nothing");
 }
+
+/// `systemd-analyze verify` over the agent unit with its drop-in: systemd's own parser must not complain.
+fn systemd_complaints(unit_dir: &Path) -> String {
+    std::fs::write(unit_dir.join("k3s-agent.service"), "[Unit]\nDescription=agent\n[Service]\nExecStart=/bin/true\n")
+        .unwrap();
+    let mut search = unit_dir.as_os_str().to_owned();
+    search.push(":");
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "k3s-agent.service"])
+        .env("SYSTEMD_UNIT_PATH", search)
+        .current_dir(unit_dir)
+        .output()
+        .expect("systemd-analyze (Debian package systemd) installed");
+    format!("{}{}", String::from_utf8_lossy(&out.stderr), if out.status.success() { "" } else { "(failed)" })
+}
+
+#[test]
+fn systemd_reads_hostile_dropins_without_complaint() {
+    for token in ["%n%Z%%", "\"q\" 'q' \\ \\\\ \\\"", "ü € $X ${Y} ; & |"] {
+        let root = tempfile::tempdir().unwrap();
+        let out =
+            agent(root.path(), &[os("-t"), os(token), os("-s"), os("https://h:6443"), os("--node-name"), os("n1")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let complaints = systemd_complaints(&root.path().join("etc/systemd/system"));
+        assert!(complaints.trim().is_empty(), "{token:?}: {complaints}");
+    }
+    // Control: the same values written naively are rejected by systemd, so the check above can fail.
+    let dir = tempfile::tempdir().unwrap();
+    let dropin = dir.path().join("k3s-agent.service.d");
+    std::fs::create_dir(&dropin).unwrap();
+    std::fs::write(dropin.join("10-env.conf"), "[Service]\nEnvironment=\"K3S_TOKEN=%Z\"\nEnvironment=\"X=\"q\"\n")
+        .unwrap();
+    let complaints = systemd_complaints(dir.path());
+    assert!(complaints.contains("10-env.conf:2") && complaints.contains("10-env.conf:3"), "{complaints}");
+}
