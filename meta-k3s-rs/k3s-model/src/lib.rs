@@ -8,6 +8,7 @@
 //! * [`paths`]: where k3s keeps its state, configuration, secrets and CNI files.
 //! * [`units`]: systemd unit names and the drop-in the agent writes.
 //! * [`net`]: interface names, network-namespace and firewall-chain prefixes k3s and flannel create, and ports.
+//! * [`tools`]: the names of the node tools, all links to one multi-call binary.
 //!
 //! The crate has no dependencies and no I/O: it is a table of facts, compiled into on-target binaries and host
 //! tools alike.
@@ -15,4 +16,5 @@
 pub mod kernel;
 pub mod net;
 pub mod paths;
+pub mod tools;
 pub mod units;

@@ -1,0 +1,419 @@
+//! `k3s-agent`: point this node's k3s agent at a server and (re)start it.
+//!
+//! Everything is validated before anything is written; the drop-in is replaced atomically with mode 0600 (it
+//! holds the join token); only then is the old agent state cleared and the unit restarted.
+
+use crate::clean;
+use crate::server;
+use crate::systemd::{Systemd, SystemdError};
+use crate::unitesc::{self, ValueError};
+use k3s_model::{paths, units};
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The agent's settings, validated and ready to render.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// `https://host:port` of the server (`K3S_URL`).
+    pub server: String,
+    /// The join token (`K3S_TOKEN`).
+    pub token: Option<String>,
+    /// A file k3s reads the token from at start (`K3S_TOKEN_FILE`).
+    pub token_file: Option<String>,
+    /// Node name (`K3S_NODE_NAME`).
+    pub node_name: Option<String>,
+    /// resolv.conf for the kubelet (`K3S_RESOLV_CONF`).
+    pub resolv_conf: Option<String>,
+    /// Legacy shared secret (`K3S_CLUSTER_SECRET`).
+    pub cluster_secret: Option<String>,
+}
+
+/// The inputs as given (flags, else environment), before validation.
+#[derive(Debug, Clone, Default)]
+pub struct RawInputs {
+    /// `-t/--token` or `K3S_TOKEN`: a token, or a readable file holding one.
+    pub token: Option<OsString>,
+    /// `--token-file` or `K3S_TOKEN_FILE`.
+    pub token_file: Option<OsString>,
+    /// `-s/--server` or `K3S_URL`.
+    pub server: Option<OsString>,
+    /// `--node-name` or `K3S_NODE_NAME`.
+    pub node_name: Option<OsString>,
+    /// `--resolv-conf` or `K3S_RESOLV_CONF`.
+    pub resolv_conf: Option<OsString>,
+    /// `--cluster-secret` or `K3S_CLUSTER_SECRET`.
+    pub cluster_secret: Option<OsString>,
+}
+
+/// Why the agent was not configured.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// A value cannot go into a unit file.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// The server URL is malformed.
+    #[error("--server {url:?}: {why} (expected https://HOST:PORT, e.g. https://10.0.0.1:6443)")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// A required input is missing.
+    #[error("{0}")]
+    Missing(&'static str),
+    /// Some other input is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// Reading a token file failed.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A k3s server is live here.
+    #[error(
+        "refusing to configure an agent: {0}; restarting the agent clears the node's pod network (cni0, flannel, \
+         KUBE-/CNI- rules), which would break the server. To run an agent next to a server, run `k3s agent` by \
+         hand; or pass --force"
+    )]
+    ServerActive(String),
+    /// Writing the drop-in failed.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// systemd refused.
+    #[error(transparent)]
+    Systemd(#[from] SystemdError),
+    /// Clearing the old state failed.
+    #[error(transparent)]
+    Clean(#[from] clean::CleanError),
+}
+
+/// Checks `https://HOST:PORT[/]` with a DNS name, IPv4 or bracketed IPv6 host and a port in 1..=65535.
+pub fn check_server_url(url: &str) -> Result<(), AgentError> {
+    let bad = |why| AgentError::Url { url: url.to_string(), why };
+    let rest = url.strip_prefix("https://").ok_or_else(|| bad("must start with https://"))?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(bad("only scheme, host and port are allowed (no path, query, or user)"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, port) = v6.split_once("]:").ok_or_else(|| bad("missing port after the IPv6 address"))?;
+        addr.parse::<std::net::Ipv6Addr>().map_err(|_| bad("invalid IPv6 address"))?;
+        (addr, port)
+    } else {
+        let (host, port) = authority.rsplit_once(':').ok_or_else(|| bad("missing :PORT"))?;
+        let valid_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.is_empty() || host.len() > 253 || !host.split('.').all(valid_label) {
+            return Err(bad("invalid host name"));
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err(bad("missing host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(bad("port must be a number from 1 to 65535")),
+    }
+}
+
+/// Kubernetes node names are DNS subdomains (RFC 1123): lower-case alphanumerics, `-` and `.`, at most 253.
+pub fn check_node_name(name: &str) -> Result<(), AgentError> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(AgentError::Invalid(format!(
+            "--node-name {name:?}: not a valid node name (lower-case letters, digits, '-' and '.', at most 253)"
+        )))
+    }
+}
+
+fn read_token_file(path: &Path) -> Result<String, AgentError> {
+    let read_err = |source| AgentError::Read { path: path.display().to_string(), source };
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AgentError::Invalid(format!("{}: token file is not UTF-8", path.display())))?;
+    let token = text.trim_end_matches(['\n', '\r']).trim();
+    unitesc::check_str(&format!("token in {}", path.display()), token)?;
+    Ok(token.to_string())
+}
+
+fn opt(name: &str, v: Option<OsString>) -> Result<Option<String>, ValueError> {
+    v.map(|v| unitesc::check(name, &v)).transpose()
+}
+
+/// Validates the inputs. A `--token` value that names a readable regular file is read as a token file, as in the
+/// documented `k3s-agent -t /var/lib/rancher/k3s/server/node-token -s https://localhost:6443`.
+pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
+    let server = raw.server.ok_or(AgentError::Missing("missing --server (or K3S_URL): https://SERVER:6443"))?;
+    let server = unitesc::check("--server", &server)?;
+    check_server_url(&server)?;
+    let token = match raw.token {
+        Some(t) if !t.is_empty() && Path::new(&t).is_file() => Some(read_token_file(Path::new(&t))?),
+        other => opt("--token", other)?,
+    };
+    let token_file = opt("--token-file", raw.token_file)?;
+    if let Some(f) = &token_file {
+        if !f.starts_with('/') {
+            return Err(AgentError::Invalid(format!("--token-file {f:?}: must be an absolute path")));
+        }
+        // On the live node the file must hold a token now; in an image root it may be provisioned later.
+        if root == Path::new("/") {
+            read_token_file(Path::new(f))?;
+        }
+    }
+    let cluster_secret = opt("--cluster-secret", raw.cluster_secret)?;
+    if token.is_none() && token_file.is_none() && cluster_secret.is_none() {
+        return Err(AgentError::Missing("missing --token, --token-file or --cluster-secret (or K3S_TOKEN ...)"));
+    }
+    let node_name = opt("--node-name", raw.node_name)?;
+    if let Some(n) = &node_name {
+        check_node_name(n)?;
+    }
+    let resolv_conf = opt("--resolv-conf", raw.resolv_conf)?;
+    if let Some(r) = &resolv_conf
+        && !r.starts_with('/')
+    {
+        return Err(AgentError::Invalid(format!("--resolv-conf {r:?}: must be an absolute path")));
+    }
+    Ok(AgentConfig { server, token, token_file, node_name, resolv_conf, cluster_secret })
+}
+
+/// The drop-in's contents.
+pub fn render_dropin(cfg: &AgentConfig) -> String {
+    let mut s = String::from(
+        "# Written by k3s-agent (meta-k3s-rs). Holds the join token: mode 0600. Re-run k3s-agent to change it.\n\
+         [Service]\n",
+    );
+    let mut env = |name: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            s.push_str(&unitesc::environment_line(name, v));
+            s.push('\n');
+        }
+    };
+    env("K3S_URL", &Some(cfg.server.clone()));
+    env("K3S_TOKEN", &cfg.token);
+    env("K3S_TOKEN_FILE", &cfg.token_file);
+    env("K3S_NODE_NAME", &cfg.node_name);
+    env("K3S_RESOLV_CONF", &cfg.resolv_conf);
+    env("K3S_CLUSTER_SECRET", &cfg.cluster_secret);
+    s
+}
+
+/// What happens after the drop-in is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// `--no-start`: only write (and reload systemd on the live node).
+    No,
+    /// Interactive: clear old state, reload, enable, restart and wait.
+    Restart,
+    /// From a unit at boot (role setup): clear old state only if the settings changed, reload, enable, start
+    /// without waiting.
+    Boot,
+}
+
+/// Where and how to apply.
+#[derive(Debug)]
+pub struct Target<'a> {
+    /// `/` for the live node, or an image root.
+    pub root: &'a Path,
+    /// Where processes are listed (`/proc`).
+    pub proc_dir: &'a Path,
+    /// Go ahead next to a live server.
+    pub force: bool,
+}
+
+fn under(root: &Path, abs: &str) -> PathBuf {
+    root.join(abs.trim_start_matches('/'))
+}
+
+/// Writes the drop-in and (re)starts the agent as `start` says. `out` gets one line per step.
+pub fn apply(
+    cfg: &AgentConfig,
+    target: &Target<'_>,
+    start: Start,
+    systemd: &mut dyn Systemd,
+    out: &mut dyn Write,
+) -> Result<(), AgentError> {
+    let live = target.root == Path::new("/");
+    if !target.force
+        && let Some(reason) = server::detect(target.proc_dir, systemd)
+    {
+        return Err(AgentError::ServerActive(reason));
+    }
+    let path = under(target.root, units::AGENT_ENV_DROPIN);
+    let contents = render_dropin(cfg);
+    let unchanged = std::fs::read(&path).is_ok_and(|old| old == contents.as_bytes());
+    let write_err = |source| AgentError::Write { path: path.clone(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    k3s_atomic::write(&path, contents.as_bytes(), k3s_atomic::MODE_SECRET).map_err(write_err)?;
+    let _ = writeln!(out, "wrote {} (mode 0600)", path.display());
+
+    if start == Start::No {
+        if live {
+            systemd.daemon_reload()?;
+        }
+        return Ok(());
+    }
+    if !(start == Start::Boot && unchanged) {
+        if live {
+            if systemd.is_active(units::AGENT_SERVICE) {
+                systemd.stop(units::AGENT_SERVICE)?;
+            }
+            // A forced run next to a server must not be refused again by the cleanup it triggers.
+            let opts = clean::Options { force: target.force, ..clean::Options::live() };
+            clean::run(&opts, systemd, out)?;
+        }
+        let state = under(target.root, paths::AGENT_DIR);
+        if std::fs::symlink_metadata(&state).is_ok() {
+            clean::remove_tree_one_fs(&state).map_err(|source| AgentError::Write { path: state.clone(), source })?;
+            let _ = writeln!(out, "removed old agent state {}", state.display());
+        }
+    }
+    if live {
+        systemd.daemon_reload()?;
+        systemd.enable(None, units::AGENT_SERVICE)?;
+        match start {
+            Start::Boot => systemd.start_no_block(units::AGENT_SERVICE)?,
+            _ => systemd.restart(units::AGENT_SERVICE)?,
+        }
+        let _ = writeln!(out, "{} enabled and started", units::AGENT_SERVICE);
+    } else {
+        systemd.enable(Some(target.root), units::AGENT_SERVICE)?;
+        let _ = writeln!(out, "{} enabled in {}", units::AGENT_SERVICE, target.root.display());
+    }
+    Ok(())
+}
+
+/// Looks an input up: the flag's value, else the environment variable.
+pub fn flag_or_env(flag: Option<OsString>, var: &str, env: &dyn Fn(&str) -> Option<OsString>) -> Option<OsString> {
+    flag.or_else(|| env(var)).filter(|v| v != OsStr::new(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systemd::Recorder;
+
+    fn raw(server: &str, token: &str) -> RawInputs {
+        RawInputs { server: Some(server.into()), token: Some(token.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn urls() {
+        for ok in ["https://10.0.0.1:6443", "https://master.local:6443/", "https://[fd00::1]:6443", "https://a_b:1"] {
+            check_server_url(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "http://10.0.0.1:6443",
+            "https://10.0.0.1",
+            "https://:6443",
+            "https://h:0",
+            "https://h:65536",
+            "https://h:+1",
+            "https://u@h:6443",
+            "https://h:6443/path",
+            "https://[fd00::1]6443",
+            "https://h h:6443",
+            "https://-h:6443",
+        ] {
+            assert!(check_server_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_argument_naming_a_file_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("node-token");
+        std::fs::write(&f, "K10abc::server:xyz\n").unwrap();
+        let cfg = resolve(raw("https://localhost:6443", f.to_str().unwrap()), Path::new("/")).unwrap();
+        assert_eq!(cfg.token.as_deref(), Some("K10abc::server:xyz"));
+        let cfg = resolve(raw("https://localhost:6443", "plain-token"), Path::new("/")).unwrap();
+        assert_eq!(cfg.token.as_deref(), Some("plain-token"));
+    }
+
+    #[test]
+    fn missing_token_and_server_are_errors() {
+        let r = RawInputs { server: Some("https://h:6443".into()), ..Default::default() };
+        assert!(matches!(resolve(r, Path::new("/")), Err(AgentError::Missing(_))));
+        let r = RawInputs { token: Some("t".into()), ..Default::default() };
+        assert!(matches!(resolve(r, Path::new("/")), Err(AgentError::Missing(_))));
+    }
+
+    #[test]
+    fn restart_sequence_under_a_root_enables_offline_and_clears_state() {
+        let root = tempfile::tempdir().unwrap();
+        let state = root.path().join("var/lib/rancher/k3s/agent/etc");
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(state.join("old"), b"x").unwrap();
+        let proc_dir = tempfile::tempdir().unwrap();
+        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let mut sd = Recorder::default();
+        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap();
+        assert!(!root.path().join("var/lib/rancher/k3s/agent").exists());
+        assert_eq!(
+            sd.calls,
+            vec![
+                format!("is-active {}", units::SERVER_SERVICE),
+                format!("--root={} enable {}", root.path().display(), units::AGENT_SERVICE),
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_next_to_active_server_unit_and_writes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let proc_dir = tempfile::tempdir().unwrap();
+        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
+        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        let err = apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, AgentError::ServerActive(_)), "{err}");
+        assert!(!under(root.path(), units::AGENT_ENV_DROPIN).exists());
+        let forced = Target { force: true, ..target };
+        apply(&cfg, &forced, Start::No, &mut sd, &mut Vec::new()).unwrap();
+        assert!(under(root.path(), units::AGENT_ENV_DROPIN).exists());
+    }
+
+    #[test]
+    fn boot_start_keeps_state_when_settings_are_unchanged() {
+        let root = tempfile::tempdir().unwrap();
+        let proc_dir = tempfile::tempdir().unwrap();
+        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        apply(&cfg, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
+        let state = root.path().join("var/lib/rancher/k3s/agent");
+        std::fs::create_dir_all(&state).unwrap();
+        apply(&cfg, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
+        assert!(state.exists(), "same settings at the next boot keep the agent's registration");
+        let changed = resolve(raw("https://h2:6443", "tok"), root.path()).unwrap();
+        apply(&changed, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
+        assert!(!state.exists(), "new settings clear the old state");
+    }
+}

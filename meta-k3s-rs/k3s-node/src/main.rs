@@ -1,0 +1,212 @@
+//! `k3s-node`: one binary, installed once and linked as every tool in `k3s_model::tools::TOOLS`.
+
+use anyhow::Context;
+use clap::Parser;
+use k3s_model::tools::{self, MULTICALL_BINARY, TOOLS};
+use k3s_node::systemd::Systemctl;
+use k3s_node::{agent, checkconfig, clean, roles};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Join this node to a k3s server as an agent.
+///
+/// Writes /etc/systemd/system/k3s-agent.service.d/10-env.conf (mode 0600), clears the old agent state, then
+/// reloads systemd, enables and restarts k3s-agent.service. Each option falls back to the environment variable
+/// named in its help.
+#[derive(Debug, Parser)]
+#[command(name = "k3s-agent", disable_version_flag = true)]
+struct AgentCli {
+    /// Join token, or a file holding it (e.g. the server's /var/lib/rancher/k3s/server/node-token) [K3S_TOKEN]
+    #[arg(short = 't', long, value_name = "TOKEN|FILE")]
+    token: Option<OsString>,
+    /// File k3s reads the token from when it starts [K3S_TOKEN_FILE]
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<OsString>,
+    /// Server URL, https://SERVER:6443 [K3S_URL]
+    #[arg(short = 's', long, value_name = "URL")]
+    server: Option<OsString>,
+    /// Node name [K3S_NODE_NAME]
+    #[arg(long, value_name = "NAME")]
+    node_name: Option<OsString>,
+    /// resolv.conf for the kubelet [K3S_RESOLV_CONF]
+    #[arg(long, value_name = "FILE")]
+    resolv_conf: Option<OsString>,
+    /// Legacy shared cluster secret [K3S_CLUSTER_SECRET]
+    #[arg(long, value_name = "SECRET")]
+    cluster_secret: Option<OsString>,
+    /// Configure the system below DIR (an image root) instead of this node; enables the unit offline
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Write the configuration only; do not clear state, enable or start the agent
+    #[arg(long)]
+    no_start: bool,
+    /// Go ahead even though a k3s server runs on this node (breaks its pod network)
+    #[arg(long)]
+    force: bool,
+}
+
+/// Remove k3s's containers, mounts, pod network namespaces, links, firewall rules and CNI state.
+#[derive(Debug, Parser)]
+#[command(disable_version_flag = true)]
+struct CleanCli {
+    /// Print what would be done, change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Clean even next to a live k3s server (breaks its pod network)
+    #[arg(long)]
+    force: bool,
+    /// Take file system paths (mounts, /run/netns, /var/lib/cni) below DIR. Links, processes and iptables are
+    /// still the caller's: use it only inside private namespaces (tests)
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+}
+
+/// Check a kernel config and this system against what k3s needs. Exit 0 when every required item is present.
+///
+/// Without --config it reads the running kernel's (/proc/config.gz, else /boot/config-$(uname -r)) and also
+/// checks cgroup controllers and required commands; with --config only the file (add --system for both).
+#[derive(Debug, Parser)]
+#[command(name = "k3s-check-config", disable_version_flag = true)]
+struct CheckCli {
+    /// A kernel .config (plain or gzip)
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Also check this system when --config is given
+    #[arg(long)]
+    system: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Configure the node's k3s role from the kernel command line (k3s.role=server|agent, k3s.server=, k3s.token=,
+/// k3s.node-name=, k3s.node-ip=, k3s.iface=). Run at boot by k3s-role-setup.service.
+#[derive(Debug, Parser)]
+#[command(name = "k3s-role-setup", disable_version_flag = true)]
+struct RoleCli {
+    /// Read the command line from FILE
+    #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
+    cmdline: PathBuf,
+    /// Configure the system below DIR (an image root)
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+}
+
+fn root_dir(root: &Path) -> anyhow::Result<PathBuf> {
+    if root == Path::new("/") {
+        return Ok(root.into());
+    }
+    std::fs::canonicalize(root).with_context(|| format!("--root {}", root.display()))
+}
+
+fn run_agent(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cli = AgentCli::parse_from(args);
+    let env = |v: &str| std::env::var_os(v);
+    let raw = agent::RawInputs {
+        token: agent::flag_or_env(cli.token, "K3S_TOKEN", &env),
+        token_file: agent::flag_or_env(cli.token_file, "K3S_TOKEN_FILE", &env),
+        server: agent::flag_or_env(cli.server, "K3S_URL", &env),
+        node_name: agent::flag_or_env(cli.node_name, "K3S_NODE_NAME", &env),
+        resolv_conf: agent::flag_or_env(cli.resolv_conf, "K3S_RESOLV_CONF", &env),
+        cluster_secret: agent::flag_or_env(cli.cluster_secret, "K3S_CLUSTER_SECRET", &env),
+    };
+    let root = root_dir(&cli.root)?;
+    let cfg = agent::resolve(raw, &root)?;
+    let target = agent::Target { root: &root, proc_dir: Path::new("/proc"), force: cli.force };
+    let start = if cli.no_start { agent::Start::No } else { agent::Start::Restart };
+    agent::apply(&cfg, &target, start, &mut Systemctl, &mut std::io::stdout())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_clean(args: Vec<OsString>, stop_units: bool) -> anyhow::Result<ExitCode> {
+    let cli = CleanCli::parse_from(args);
+    let opts = clean::Options {
+        root: root_dir(&cli.root)?,
+        proc_dir: "/proc".into(),
+        dry_run: cli.dry_run,
+        force: cli.force,
+        stop_units,
+    };
+    let s = clean::run(&opts, &mut Systemctl, &mut std::io::stdout())?;
+    if s == clean::Summary::default() {
+        println!("nothing to clean");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cli = CheckCli::parse_from(args);
+    let (source, cfg) = match &cli.config {
+        Some(p) => (p.clone(), checkconfig::load(p)?),
+        None => checkconfig::running_kernel_config()?,
+    };
+    let system = (cli.config.is_none() || cli.system).then(checkconfig::check_system);
+    let report = checkconfig::Report { source, options: checkconfig::check_options(&cfg), system };
+    print!("{}", if cli.json { report.json() } else { report.text() });
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn run_roles(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cli = RoleCli::parse_from(args);
+    let line = std::fs::read(&cli.cmdline).with_context(|| cli.cmdline.display().to_string())?;
+    let req = roles::parse_request(&line)?;
+    let root = root_dir(&cli.root)?;
+    roles::apply(&req, &root, Path::new("/proc"), &mut Systemctl, &mut std::io::stdout())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn usage() -> String {
+    let mut s = format!(
+        "usage: {MULTICALL_BINARY} TOOL [ARGS...]   (or run it through a link named after the tool)\n\ntools:\n"
+    );
+    for t in TOOLS {
+        s.push_str(&format!("  {:<18} {}\n", t.name, t.summary));
+    }
+    s
+}
+
+/// Finds the tool from argv[0], or from argv[1] for `k3s-node TOOL` (the `k3s-` prefix and `.sh` are optional
+/// there), and returns it with the arguments it should parse (argv[0] = the tool's name).
+fn dispatch(mut args: Vec<OsString>) -> Result<(&'static tools::Tool, Vec<OsString>), String> {
+    let argv0 = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Some(tool) = tools::find(&argv0) {
+        args[0] = tool.name.into();
+        return Ok((tool, args));
+    }
+    let Some(name) = args.get(1).map(|a| a.to_string_lossy().into_owned()) else { return Err(usage()) };
+    let tool = [name.clone(), format!("k3s-{name}"), format!("k3s-{name}.sh")]
+        .iter()
+        .find_map(|n| tools::find(n).filter(|_| !n.contains('/')))
+        .ok_or_else(|| {
+            if name == "-h" || name == "--help" { usage() } else { format!("unknown tool {name:?}\n\n{}", usage()) }
+        })?;
+    args.remove(0);
+    args[0] = tool.name.into();
+    Ok((tool, args))
+}
+
+fn main() -> ExitCode {
+    let (tool, args) = match dispatch(std::env::args_os().collect()) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprint!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match tool.name {
+        "k3s-agent" => run_agent(args),
+        "k3s-clean" => run_clean(args, false),
+        "k3s-killall.sh" => run_clean(args, true),
+        "k3s-check-config" => run_check(args),
+        "k3s-role-setup" => run_roles(args),
+        other => Err(anyhow::anyhow!("{other}: listed in k3s_model::tools::TOOLS but not built into this binary")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}: error: {e:#}", tool.name);
+            ExitCode::from(if tool.name == "k3s-check-config" { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,84 @@
+#!/bin/bash
+# The live-node paths (root = /) of k3s-agent and k3s-killall.sh, inside private network, mount and PID namespaces
+# (started by tests/namespaces.rs through `unshare`). tmpfs over /run, /etc/systemd/system and /var/lib keeps the
+# host untouched. systemd is not PID 1 here, so `systemctl` is a recording fake on PATH, the one seam the tools
+# talk to systemd through; /run/systemd/system marks "booted with systemd" (sd_booted) so the tools consult it.
+# Usage: live-node.sh K3S_NODE_BINARY
+set -euo pipefail
+BIN=$1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -d /etc/systemd/system ] || fail "/etc/systemd/system missing (install systemd)"
+mount -t tmpfs run /run && mkdir -p /run/systemd/system
+mount -t tmpfs units /etc/systemd/system
+mount -t tmpfs varlib /var/lib
+ip link set lo up
+
+fake=$(mktemp -d)
+mkdir -p "$fake/bin" "$fake/active"
+cat > "$fake/bin/systemctl" <<FAKE
+#!/bin/sh
+echo "\$*" >> "$fake/log"
+case "\$1" in
+    is-active) [ -e "$fake/active/\$3" ] && exit 0 || exit 3 ;;
+    stop) rm -f "$fake/active/\$2" ;;
+esac
+exit 0
+FAKE
+chmod +x "$fake/bin/systemctl"
+export PATH="$fake/bin:$PATH"
+
+build_node() {
+    ip link add cni0 type bridge && ip link set cni0 up
+    ip netns add cni-1
+    ip link add veth1 type veth peer name eth0 netns cni-1
+    ip link set veth1 master cni0 up
+    mkdir -p /var/lib/kubelet/pods/p1/volumes/v && mount -t tmpfs pod /var/lib/kubelet/pods/p1/volumes/v
+    mkdir -p /var/lib/rancher/k3s/agent/containerd/snap && mount -t tmpfs snap /var/lib/rancher/k3s/agent/containerd/snap
+    echo old > /var/lib/rancher/k3s/agent/client-kubelet.crt
+    iptables -N KUBE-FORWARD && iptables -A FORWARD -j KUBE-FORWARD
+}
+assert_clean() {
+    ! ip link show cni0 > /dev/null 2>&1 || fail "$1: cni0 left"
+    [ -z "$(ip netns list)" ] || fail "$1: netns left"
+    ! grep -qE ' /var/lib/(kubelet|rancher)' /proc/self/mounts || fail "$1: mounts left"
+    ! iptables-save | grep -q KUBE- || fail "$1: rules left"
+}
+DROPIN=/etc/systemd/system/k3s-agent.service.d/10-env.conf
+
+# 1. k3s-agent with a running agent: stop it, clean, clear its state, reload, enable, restart.
+build_node
+touch "$fake/active/k3s-agent.service"
+"$BIN" agent -t "s3cr%t" -s https://10.0.0.1:6443 --node-name node-1
+assert_clean agent
+[ ! -e /var/lib/rancher/k3s/agent ] || fail "old agent state left"
+[ "$(stat -c %a "$DROPIN")" = 600 ] || fail "drop-in mode $(stat -c %a "$DROPIN")"
+grep -qx 'Environment="K3S_TOKEN=s3cr%%t"' "$DROPIN" || fail "token line: $(cat "$DROPIN")"
+calls() { sed 's/ --quiet//' "$fake/log"; }
+expected="is-active k3s.service
+is-active k3s-agent.service
+stop k3s-agent.service
+is-active k3s.service
+daemon-reload
+enable k3s-agent.service
+restart k3s-agent.service"
+[ "$(calls)" = "$expected" ] || fail "systemctl calls: $(calls)"
+
+# 2. k3s-agent next to an active server unit: refused, nothing written or cleaned.
+rm -f "$fake/log" "$DROPIN"
+build_node
+touch "$fake/active/k3s.service"
+if "$BIN" agent -t tok -s https://10.0.0.1:6443 2> "$fake/err"; then fail "agent ran next to a server"; fi
+grep -q "refusing to configure an agent: k3s.service is active" "$fake/err" || fail "$(cat "$fake/err")"
+[ ! -e "$DROPIN" ] || fail "drop-in written despite refusal"
+ip link show cni0 > /dev/null || fail "cleaned despite refusal"
+[ "$(calls)" = "is-active k3s.service" ] || fail "systemctl calls: $(calls)"
+
+# 3. k3s-clean next to the server: refused. k3s-killall.sh: stops both units, then cleans.
+if "$BIN" clean 2> "$fake/err"; then fail "clean ran next to a server"; fi
+grep -q "refusing to clean up" "$fake/err" || fail "$(cat "$fake/err")"
+touch "$fake/active/k3s-agent.service"
+rm -f "$fake/log"
+"$BIN" killall.sh > /dev/null
+assert_clean killall
+grep -qx "stop k3s-agent.service" "$fake/log" && grep -qx "stop k3s.service" "$fake/log" || fail "units not stopped: $(cat "$fake/log")"
+echo "LIVE NODE: OK"

@@ -1,0 +1,88 @@
+//! Refusal next to a live k3s server: a real process whose command line is `k3s server ...` runs while
+//! k3s-agent and k3s-clean are started. Own test binary, so the fake server never overlaps other tests.
+//!
+//! The fake server is this test binary re-executed with argv `k3s server --exact fake_server_idle --ignored`:
+//! libtest runs only the ignored `fake_server_idle`, which idles while `K3S_NODE_FAKE_SERVER` is set. Not under
+//! qemu-user: there /proc shows qemu's command line, not the emulated one (the cross run skips this file).
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+
+#[test]
+#[ignore = "helper: the fake k3s server process, started by the other tests"]
+fn fake_server_idle() {
+    if std::env::var_os("K3S_NODE_FAKE_SERVER").is_some() {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+struct FakeServer(Child);
+
+impl FakeServer {
+    fn start() -> Self {
+        let child = Command::new(std::env::current_exe().unwrap())
+            .arg0("k3s")
+            .args(["server", "--exact", "fake_server_idle", "--ignored"])
+            .env("K3S_NODE_FAKE_SERVER", "1")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the process shows its final command line.
+        let cmdline = format!("/proc/{}/cmdline", child.id());
+        for _ in 0..500 {
+            if std::fs::read(&cmdline).is_ok_and(|c| c.starts_with(b"k3s\0server\0")) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        FakeServer(child)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn agent_and_clean_refuse_next_to_a_server_process_unless_forced() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/cni/networks")).unwrap();
+    let server = FakeServer::start();
+
+    let out = common::tool("agent")
+        .args(["--no-start", "-t", "tok", "-s", "https://h:6443", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refusing") && err.contains(&format!("process {}", server.0.id())), "{err}");
+    assert!(!root.path().join("etc").exists(), "nothing written");
+
+    let out = common::tool("clean").arg("--root").arg(root.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refusing to clean up"), "{err}");
+    assert!(root.path().join("var/lib/cni/networks").exists(), "nothing removed");
+
+    let out = common::tool("agent")
+        .args(["--no-start", "--force", "-t", "tok", "-s", "https://h:6443", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(root.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf").exists());
+
+    drop(server);
+    let out = common::tool("agent")
+        .args(["--no-start", "-t", "tok2", "-s", "https://h:6443", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "server gone: {}", String::from_utf8_lossy(&out.stderr));
+}
