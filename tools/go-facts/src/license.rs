@@ -15,8 +15,12 @@ use crate::store::is_hex;
 /// What fact sources write when they could not identify a license text.
 pub const UNKNOWN: &str = "Unknown";
 
-/// Identifies a license text. Several licenses in one file (yaml.v3's MIT + Apache-2.0 notice) are AND-joined.
+/// Identifies a license text. An `SPDX-License-Identifier:` line in the text wins (it is how dual-licensed
+/// projects say "either of"); otherwise every license family found is AND-joined (yaml.v3's MIT + Apache-2.0).
 pub fn detect(text: &str) -> Option<String> {
+    if let Some(expr) = declared_spdx(text) {
+        return Some(expr);
+    }
     let norm: String = text
         .to_lowercase()
         .chars()
@@ -65,6 +69,15 @@ pub fn detect(text: &str) -> Option<String> {
     Some(found.join(" AND "))
 }
 
+/// The expression of the first well-formed `SPDX-License-Identifier:` line.
+fn declared_spdx(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let (_, rest) = l.split_once("SPDX-License-Identifier:")?;
+        let expr = rest.trim().trim_end_matches("-->").trim().trim_end_matches(['`', '*', '/']).trim();
+        spdx_to_oe(expr).ok().map(|_| expr.to_owned())
+    })
+}
+
 /// SPDX ids whose OE name differs (OE-Core's common-licenses use SPDX ids; these are the deprecated spellings).
 const OE_NAMES: &[(&str, &str)] = &[
     ("GPL-2.0", "GPL-2.0-only"),
@@ -89,7 +102,7 @@ fn oe_id(id: &str) -> Result<String, String> {
 pub fn spdx_to_oe(expr: &str) -> Result<Vec<String>, String> {
     let spaced = expr.replace('(', " ( ").replace(')', " ) ");
     let toks: Vec<&str> = spaced.split_whitespace().collect();
-    if toks.is_empty() || toks.iter().any(|t| *t == UNKNOWN) {
+    if toks.is_empty() || toks.contains(&UNKNOWN) {
         return Err(format!("{expr:?} does not identify a license"));
     }
     let mut out = Vec::new();
@@ -234,6 +247,13 @@ mod tests {
         );
         assert_eq!(detect(&format!("{mit}\n\nApache License Version 2.0")).as_deref(), Some("Apache-2.0 AND MIT"));
         assert_eq!(detect("All rights reserved."), None);
+        let dual =
+            "dual-licensed under either of Apache 2.0 or MIT\n<!--- SPDX-License-Identifier: Apache-2.0 OR MIT -->\n";
+        assert_eq!(detect(dual).as_deref(), Some("Apache-2.0 OR MIT"));
+        assert_eq!(
+            detect("`SPDX-License-Identifier: BSD-3-Clause AND MPL-2.0`\n").as_deref(),
+            Some("BSD-3-Clause AND MPL-2.0")
+        );
     }
 
     #[test]

@@ -94,10 +94,14 @@ fn is_license_name(name: &str) -> bool {
     ["LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "UNLICENSE"].iter().any(|p| u.starts_with(p))
 }
 
+/// md5 (hex) of a license file and the SPDX expression its text matches, if any.
+pub fn identify_license(data: &[u8]) -> (String, Option<String>) {
+    (proxy::hex(&Md5::digest(data)), detect(&String::from_utf8_lossy(data)))
+}
+
 fn license_fact(data: &[u8]) -> LicenseFact {
-    let md5 = proxy::hex(&Md5::digest(data));
-    let spdx = detect(&String::from_utf8_lossy(data)).unwrap_or_else(|| UNKNOWN.to_owned());
-    LicenseFact { md5, spdx }
+    let (md5, spdx) = identify_license(data);
+    LicenseFact { md5, spdx: spdx.unwrap_or_else(|| UNKNOWN.to_owned()) }
 }
 
 /// License files at the module root inside a proxy zip (`<module>@<version>/LICENSE`).

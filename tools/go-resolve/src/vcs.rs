@@ -39,7 +39,7 @@ pub fn vanity(module: &str) -> Option<RepoRoot> {
         "go.opentelemetry.io" => match s[1] {
             "otel" => rr(2, "https://github.com/open-telemetry/opentelemetry-go".into()),
             "contrib" => rr(2, "https://github.com/open-telemetry/opentelemetry-go-contrib".into()),
-            "proto" if s.len() >= 3 => rr(3, format!("https://github.com/open-telemetry/opentelemetry-proto-go")),
+            "proto" => rr(2, "https://github.com/open-telemetry/opentelemetry-proto-go".into()),
             "auto" => rr(2, "https://github.com/open-telemetry/opentelemetry-go-instrumentation".into()),
             _ => None,
         },

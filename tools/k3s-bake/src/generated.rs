@@ -48,11 +48,19 @@ pub struct Generator {
 
 /// Every generated file of the layer.
 pub fn registry() -> Vec<Generator> {
-    vec![Generator {
-        path: "conf/include/k3s-spec.inc",
-        sources: &[SPEC_FILE],
-        render: crate::render::spec_inc::render,
-    }]
+    vec![
+        Generator { path: "conf/include/k3s-spec.inc", sources: &[SPEC_FILE], render: crate::render::spec_inc::render },
+        Generator {
+            path: "recipes-containers/k3s/k3s-go-mods.inc",
+            sources: &[crate::render::go_inc::FACTS],
+            render: crate::render::go_inc::go_mods,
+        },
+        Generator {
+            path: "recipes-containers/k3s/k3s-licenses.inc",
+            sources: &[crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS],
+            render: crate::render::go_inc::licenses,
+        },
+    ]
 }
 
 /// A rendered file: path relative to the root and full contents, header included.
@@ -208,11 +216,15 @@ fn files_with_marker(root: &Path) -> Result<Vec<PathBuf>> {
 mod tests {
     use super::*;
 
-    /// A scratch layer holding the repository's real spec.
+    /// A scratch layer holding the repository's real spec and the committed facts generators read.
     fn scratch() -> (tempfile::TempDir, Context) {
         let dir = tempfile::tempdir().unwrap();
-        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(SPEC_FILE);
-        std::fs::copy(spec, dir.path().join(SPEC_FILE)).unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for input in [SPEC_FILE, crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS] {
+            let target = dir.path().join(input);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(repo.join(input), target).unwrap();
+        }
         let ctx = Context::load(dir.path()).unwrap();
         (dir, ctx)
     }

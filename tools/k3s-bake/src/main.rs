@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod cmd_go;
 mod generated;
 mod render;
 mod spec;
@@ -31,6 +32,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Go modules: import, resolve and render facts into BitBake includes.
+    Go(Box<cmd_go::GoArgs>),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -47,6 +50,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => find_root(&std::env::current_dir()?)?,
     };
     match cli.command {
+        Command::Go(args) => cmd_go::run(&root, *args).map(|()| ExitCode::SUCCESS),
         Command::Gen { check: false } => {
             let ctx = generated::Context::load(&root)?;
             let written = generated::write_all(&ctx)?;
