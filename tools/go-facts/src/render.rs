@@ -140,7 +140,14 @@ fn src_uri(m: &ModuleVersion, need: Need, f: &ModFacts) -> Result<Option<String>
 }
 
 /// Renders both includes. `decisions` identifies license texts by md5 where the facts say `Unknown`.
-pub fn render(facts: &Facts, decisions: &Decisions, set: ModuleSet<'_>) -> Result<Rendered, RenderError> {
+/// `rezip_class`, when given, is inherited by the SRC_URI include if it holds `gomodgit://` entries: a class that
+/// rebuilds the zips BitBake's gomodgit fetcher synthesises (see this layer's `classes/gomodgit_rezip.bbclass`).
+pub fn render(
+    facts: &Facts,
+    decisions: &Decisions,
+    set: ModuleSet<'_>,
+    rezip_class: Option<&str>,
+) -> Result<Rendered, RenderError> {
     let needs = needs(facts, set);
     let empty = ModFacts::default();
     let mut uris = Vec::with_capacity(needs.len());
@@ -222,6 +229,13 @@ pub fn render(facts: &Facts, decisions: &Decisions, set: ModuleSet<'_>) -> Resul
         let _ = writeln!(go_mods, "    {u} \\");
     }
     go_mods.push_str("\"\n");
+    if let Some(class) = rezip_class.filter(|_| n_git > 0) {
+        let _ = writeln!(
+            go_mods,
+            "\n# gomodgit:// zips keep a subdirectory module's prefix and include nested modules; {class} rebuilds them\n\
+             # after do_unpack as the go command would, so go.sum hashes match.\ninherit {class}"
+        );
+    }
 
     let mut licenses = String::new();
     let _ = writeln!(
@@ -276,7 +290,8 @@ mod tests {
     #[test]
     fn renders_every_fetcher_kind_and_licenses() {
         let d = Decisions::parse("d", &format!("{}\tApache-2.0\tread it\n", "2".repeat(32))).unwrap();
-        let r = render(&facts(), &d, ModuleSet::AllFacts).unwrap();
+        let r = render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap();
+        assert!(r.go_mods.ends_with("inherit gomodgit_rezip\n"), "{}", r.go_mods);
         assert!(r.go_mods.contains(&format!("    gomod://example.com/Zip;version=v1.0.0;sha256sum={SHA} \\\n")));
         assert!(r.go_mods.contains(&format!("    gomod://example.com/old;version=v0.1.0;mod=1;sha256sum={SHA} \\\n")));
         assert!(r.go_mods.contains(&format!(
@@ -285,12 +300,12 @@ mod tests {
         )));
         assert!(r.licenses.contains("LICENSE += \"& (MIT | Apache-2.0) & Apache-2.0\"\n"), "{}", r.licenses);
         assert!(r.licenses.contains("file://pkg/mod/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
-        assert_eq!(render(&facts(), &d, ModuleSet::AllFacts).unwrap(), r, "deterministic");
+        assert_eq!(render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap(), r, "deterministic");
     }
 
     #[test]
     fn unknown_licenses_are_loud() {
-        let e = render(&facts(), &Decisions::default(), ModuleSet::AllFacts).unwrap_err().to_string();
+        let e = render(&facts(), &Decisions::default(), ModuleSet::AllFacts, None).unwrap_err().to_string();
         assert!(
             e.contains("1 license file(s) are not identified")
                 && e.contains("example.com/etcd/api/v3@v3.6.12/LICENSE md5=2222"),
@@ -309,15 +324,16 @@ mod tests {
         )
         .unwrap();
         let d = Decisions::parse("d", &format!("{}\tApache-2.0\tread it\n", "2".repeat(32))).unwrap();
-        let e = render(&facts(), &d, ModuleSet::GoSum(&sum)).unwrap_err().to_string();
+        let e = render(&facts(), &d, ModuleSet::GoSum(&sum), None).unwrap_err().to_string();
         assert!(e.contains("missing facts for 2 module version(s)"), "{e}");
         assert!(e.contains("example.com/new@v1.0.0: needs a zip sha256 or a git commit"), "{e}");
         assert!(e.contains("example.com/new2@v1.0.0: needs a go.mod sha256"), "{e}");
         let mut f = facts();
         f.set_zip(&mv("example.com/new", "v1.0.0"), SHA, "t").unwrap();
         f.set_zip(&mv("example.com/new2", "v1.0.0"), SHA, "t").unwrap();
-        let r = render(&f, &d, ModuleSet::GoSum(&sum)).unwrap();
+        let r = render(&f, &d, ModuleSet::GoSum(&sum), Some("gomodgit_rezip")).unwrap();
         assert!(!r.go_mods.contains("etcd"), "not in the graph");
+        assert!(!r.go_mods.contains("inherit"), "no gomodgit entries, no class");
         assert!(r.go_mods.contains("gomod://example.com/old;version=v0.1.0;mod=1;"));
     }
 

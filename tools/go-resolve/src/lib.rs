@@ -32,6 +32,9 @@ pub struct Options {
     pub noproxy: Vec<String>,
     /// GOINSECURE path prefixes: go-get discovery over plain http.
     pub insecure: Vec<String>,
+    /// Repositories named by the user (module path prefix → git URL), consulted before the built-in table and
+    /// go-get discovery: private or mirrored code the public discovery cannot find.
+    pub repo_map: Vec<(String, String)>,
     /// Content cache directory.
     pub cache: PathBuf,
     /// Parallel workers.
@@ -195,7 +198,11 @@ impl Ctx<'_> {
 
     fn direct(&self, m: &ModuleVersion, need: Need) -> Result<ModFacts, String> {
         let insecure = matches_prefix(&self.opts.insecure, &m.path);
-        let root = vcs::discover(&self.client, &m.path, insecure)?;
+        let mapped = self.opts.repo_map.iter().find(|(p, _)| m.path == *p || m.path.starts_with(&format!("{p}/")));
+        let root = match mapped {
+            Some((p, url)) => vcs::RepoRoot { root: p.clone(), repo: url.clone() },
+            None => vcs::discover(&self.client, &m.path, insecure)?,
+        };
         let lock = self.repo_lock(&root.repo);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let (rel, nomajor, prefix) = vcs::layout(&m.path, &root.root);
@@ -260,6 +267,13 @@ impl Ctx<'_> {
                     out.insert(name, license_fact(&data));
                 }
             }
+        }
+        // The go command copies the repository's LICENSE into the zip of a module in a subdirectory without one.
+        if !g.subdir.is_empty()
+            && !out.contains_key("LICENSE")
+            && let Ok(data) = repo.read(&g.commit, "LICENSE")
+        {
+            out.insert("LICENSE".to_owned(), license_fact(&data));
         }
         Ok(out)
     }

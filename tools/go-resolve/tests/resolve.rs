@@ -133,6 +133,7 @@ fn opts(cache: &Path, goproxy: &str) -> Options {
         goproxy: parse_goproxy(goproxy).unwrap(),
         noproxy: vec![],
         insecure: vec!["127.0.0.1:*".into()],
+        repo_map: vec![],
         cache: cache.to_owned(),
         jobs: 4,
         retries: 3,

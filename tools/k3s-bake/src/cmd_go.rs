@@ -15,7 +15,7 @@ use go_facts::render::{ModuleSet, Need, needs, render};
 use go_facts::{Facts, ModuleVersion};
 use gomod::{GoMod, GoSum};
 
-use crate::render::go_inc::{DECISIONS, FACTS};
+use crate::render::go_inc::{DECISIONS, FACTS, REZIP_CLASS};
 
 /// `k3s-bake go` arguments.
 #[derive(Debug, Args)]
@@ -73,6 +73,9 @@ enum GoCommand {
         /// Module path prefixes whose go-get discovery may use plain http (default: $GOINSECURE), comma-separated.
         #[arg(long)]
         insecure: Option<String>,
+        /// Git repository of a module path prefix (PREFIX=URL), for code go-get discovery cannot find; repeatable.
+        #[arg(long = "repo", value_name = "PREFIX=URL")]
+        repo_map: Vec<String>,
         /// Parallel downloads.
         #[arg(long, default_value_t = 8)]
         jobs: usize,
@@ -95,6 +98,10 @@ enum GoCommand {
         /// License decisions by md5 (`md5<TAB>SPDX<TAB>basis`); default: the k3s recipe's.
         #[arg(long, value_name = "FILE")]
         decisions: Option<PathBuf>,
+        /// Class the SRC_URI include inherits when it holds gomodgit:// entries (this layer's `gomodgit_rezip`
+        /// fixes BitBake's gomodgit zips); `none` for no class.
+        #[arg(long, default_value = REZIP_CLASS)]
+        rezip_class: String,
         /// Output: the SRC_URI include.
         #[arg(long, value_name = "FILE")]
         go_mods: PathBuf,
@@ -191,7 +198,27 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             println!("{}: {} module versions ({} new)", path.display(), all.modules.len(), all.modules.len() - before);
             Ok(())
         }
-        GoCommand::Resolve { facts, graph, modules, goproxy, noproxy, insecure, jobs, retries, cache, no_licenses } => {
+        GoCommand::Resolve {
+            facts,
+            graph,
+            modules,
+            goproxy,
+            noproxy,
+            insecure,
+            repo_map,
+            jobs,
+            retries,
+            cache,
+            no_licenses,
+        } => {
+            let repo_map = repo_map
+                .iter()
+                .map(|r| {
+                    r.split_once('=')
+                        .map(|(p, u)| (p.trim_end_matches('/').to_owned(), u.to_owned()))
+                        .with_context(|| format!("--repo {r:?}: expected PREFIX=URL"))
+                })
+                .collect::<Result<Vec<_>>>()?;
             let path = facts_path(root, &facts);
             let mut all = Facts::load(&path)?;
             let sum = load_graph(&graph)?;
@@ -212,6 +239,7 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                 goproxy: go_resolve::proxy::parse_goproxy(&goproxy).map_err(anyhow::Error::msg)?,
                 noproxy: env_list(noproxy, &["GONOPROXY", "GOPRIVATE"]),
                 insecure: env_list(insecure, &["GOINSECURE"]),
+                repo_map,
                 cache: cache.unwrap_or_else(default_cache),
                 jobs,
                 retries,
@@ -237,14 +265,15 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             }
             Ok(())
         }
-        GoCommand::Render { facts, graph, decisions, go_mods, licenses } => {
+        GoCommand::Render { facts, graph, decisions, rezip_class, go_mods, licenses } => {
             let path = facts_path(root, &facts);
             let all = Facts::load(&path)?;
             let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
             let dec = Decisions::load(&decisions_path)?;
             let sum = load_graph(&graph)?;
             let set = sum.as_ref().map_or(ModuleSet::AllFacts, ModuleSet::GoSum);
-            let r = render(&all, &dec, set)?;
+            let class = Some(rezip_class.as_str()).filter(|c| *c != "none");
+            let r = render(&all, &dec, set, class)?;
             let header = format!(
                 "# Rendered by `k3s-bake go render` from {}{}. Do not edit by hand.\n",
                 path.display(),

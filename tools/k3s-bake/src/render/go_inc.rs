@@ -14,6 +14,8 @@ use crate::generated::Context;
 
 /// The committed facts file of the k3s recipe.
 pub const FACTS: &str = "recipes-containers/k3s/k3s-go-facts.tsv";
+/// This layer's class that rebuilds gomodgit zips the go command would reject.
+pub const REZIP_CLASS: &str = "gomodgit_rezip";
 /// The maintainers' license identifications by md5 for texts no fact source identified.
 pub const DECISIONS: &str = "recipes-containers/k3s/k3s-go-license-decisions.tsv";
 
@@ -21,7 +23,8 @@ fn rendered(ctx: &Context) -> Result<Rendered> {
     let facts = Facts::load(&ctx.root.join(FACTS))?;
     anyhow::ensure!(!facts.modules.is_empty(), "{FACTS} is missing or empty; run `k3s-bake go import`");
     let decisions = Decisions::load(&ctx.root.join(DECISIONS))?;
-    render(&facts, &decisions, ModuleSet::AllFacts).with_context(|| format!("rendering from {FACTS}"))
+    render(&facts, &decisions, ModuleSet::AllFacts, Some(REZIP_CLASS))
+        .with_context(|| format!("rendering from {FACTS}"))
 }
 
 /// `k3s-go-mods.inc`.
