@@ -6,6 +6,7 @@
 //! module in a BitBake recipe, found only at build time).
 
 mod escape;
+pub mod fuzz;
 mod modfile;
 mod sumfile;
 
