@@ -64,11 +64,14 @@ pub struct Rendered {
 /// The module versions a set needs.
 pub fn needs(facts: &Facts, set: ModuleSet<'_>) -> BTreeMap<ModuleVersion, Need> {
     match set {
+        // A module version with only license facts is needed too: its missing source is reported, not dropped.
         ModuleSet::AllFacts => facts
             .modules
             .iter()
-            .filter(|(_, f)| f.zip_sha256.is_some() || f.git.is_some() || f.mod_sha256.is_some())
-            .map(|(m, f)| (m.clone(), if f.zip_sha256.is_none() && f.git.is_none() { Need::GoMod } else { Need::Zip }))
+            .map(|(m, f)| {
+                let mod_only = f.zip_sha256.is_none() && f.git.is_none() && f.mod_sha256.is_some();
+                (m.clone(), if mod_only { Need::GoMod } else { Need::Zip })
+            })
             .collect(),
         ModuleSet::GoSum(sum) => {
             sum.entries().into_iter().map(|(m, e)| (m, if e.zip.is_some() { Need::Zip } else { Need::GoMod })).collect()
@@ -301,6 +304,16 @@ mod tests {
         assert!(r.licenses.contains("LICENSE += \"& (MIT | Apache-2.0) & Apache-2.0\"\n"), "{}", r.licenses);
         assert!(r.licenses.contains("file://pkg/mod/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
         assert_eq!(render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap(), r, "deterministic");
+    }
+
+    #[test]
+    fn license_facts_without_a_source_are_missing_not_dropped() {
+        let mut f = facts();
+        let m = mv("example.com/orphan", "v1.0.0");
+        f.set_license(&m, "LICENSE", LicenseFact { md5: "3".repeat(32), spdx: "MIT".into() }, "t").unwrap();
+        let d = Decisions::parse("d", &format!("{}\tApache-2.0\tread it\n", "2".repeat(32))).unwrap();
+        let e = render(&f, &d, ModuleSet::AllFacts, None).unwrap_err().to_string();
+        assert!(e.contains("example.com/orphan@v1.0.0: needs a zip sha256 or a git commit"), "{e}");
     }
 
     #[test]
