@@ -25,7 +25,7 @@ bbfetch() {
 }
 
 cargo build --quiet --locked -p k3s-bake
-BAKE=$REPO/target/debug/k3s-bake
+BAKE=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/k3s-bake
 
 export HOME=$W/home GOPATH=$W/gopath GOCACHE=$W/gocache GOSUMDB=off GOTOOLCHAIN=local GIT_TERMINAL_PROMPT=0
 mkdir -p "$HOME"

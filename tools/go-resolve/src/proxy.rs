@@ -152,7 +152,8 @@ impl ProxyClient {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).map_err(|e| other(format!("creating {}: {e}", dir.display())))?;
         }
-        let tmp = dest.with_extension(format!("part{}", std::process::id()));
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dest.with_file_name(format!(".{name}.part{}", std::process::id()));
         let mut attempt = 0;
         loop {
             match self.try_download(url, &tmp) {
