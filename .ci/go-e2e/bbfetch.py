@@ -52,6 +52,9 @@ for line in text.splitlines():
     line = line.strip()
     if not line or line.startswith("#") or line == "inherit gomodgit_rezip":  # the class runs after unpack, below
         continue
+    if line == 'SRCREV_FORMAT ?= "default"':
+        d.setVar("SRCREV_FORMAT", "default")
+        continue
     m = re.fullmatch(r'SRC_URI \+= "(.*)"', line)
     if not m:
         sys.exit(f"bbfetch: unexpected statement in {inc}: {line[:80]}")

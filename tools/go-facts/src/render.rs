@@ -232,6 +232,14 @@ pub fn render(
         let _ = writeln!(go_mods, "    {u} \\");
     }
     go_mods.push_str("\"\n");
+    if n_git > 0 {
+        // BitBake refuses a recipe with several SCM entries (each gomodgit:// is one) unless SRCREV_FORMAT is set;
+        // the recipe names its own source there (e.g. "k3s"), weakly defaulted here.
+        go_mods.push_str(
+            "\n# gomodgit:// entries are SCMs: BitBake needs SRCREV_FORMAT; the recipe may name its own source instead.\n\
+             SRCREV_FORMAT ?= \"default\"\n",
+        );
+    }
     if let Some(class) = rezip_class.filter(|_| n_git > 0) {
         let _ = writeln!(
             go_mods,
@@ -295,6 +303,7 @@ mod tests {
         let d = Decisions::parse("d", &format!("{}\tApache-2.0\tread it\n", "2".repeat(32))).unwrap();
         let r = render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap();
         assert!(r.go_mods.ends_with("inherit gomodgit_rezip\n"), "{}", r.go_mods);
+        assert!(r.go_mods.contains("\nSRCREV_FORMAT ?= \"default\"\n"), "{}", r.go_mods);
         assert!(r.go_mods.contains(&format!("    gomod://example.com/Zip;version=v1.0.0;sha256sum={SHA} \\\n")));
         assert!(r.go_mods.contains(&format!("    gomod://example.com/old;version=v0.1.0;mod=1;sha256sum={SHA} \\\n")));
         assert!(r.go_mods.contains(&format!(
@@ -346,7 +355,7 @@ mod tests {
         f.set_zip(&mv("example.com/new2", "v1.0.0"), SHA, "t").unwrap();
         let r = render(&f, &d, ModuleSet::GoSum(&sum), Some("gomodgit_rezip")).unwrap();
         assert!(!r.go_mods.contains("etcd"), "not in the graph");
-        assert!(!r.go_mods.contains("inherit"), "no gomodgit entries, no class");
+        assert!(!r.go_mods.contains("inherit") && !r.go_mods.contains("SRCREV_FORMAT"), "no gomodgit entries");
         assert!(r.go_mods.contains("gomod://example.com/old;version=v0.1.0;mod=1;"));
     }
 
