@@ -65,6 +65,16 @@ pub fn registry() -> Vec<Generator> {
             sources: &["Cargo.lock", "the .crate archives in the cargo cache (cargo fetch --locked)"],
             render: crate::render::node_recipe::render_licenses,
         },
+        Generator {
+            path: "recipes-containers/k3s/k3s-go-mods.inc",
+            sources: &[crate::render::go_inc::FACTS],
+            render: crate::render::go_inc::go_mods,
+        },
+        Generator {
+            path: "recipes-containers/k3s/k3s-licenses.inc",
+            sources: &[crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS],
+            render: crate::render::go_inc::licenses,
+        },
     ]
 }
 
@@ -248,6 +258,11 @@ mod tests {
         }
         for d in ["meta-k3s-rs", "tools"] {
             copy_tree(&repo.join(d), &dir.path().join(d));
+        }
+        for input in [crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS] {
+            let target = dir.path().join(input);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(repo.join(input), target).unwrap();
         }
         let ctx = Context::load(dir.path()).unwrap();
         (dir, ctx)

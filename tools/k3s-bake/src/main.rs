@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod cmd_cargo;
+mod cmd_go;
 mod generated;
 mod render;
 mod spec;
@@ -34,6 +35,8 @@ enum Command {
     },
     /// Write an OE-Core cargo recipe (+ -crates.inc, -licenses.inc) for any Rust workspace, offline.
     Cargo(cmd_cargo::CargoArgs),
+    /// Go modules: import, resolve and render facts into BitBake includes.
+    Go(Box<cmd_go::GoArgs>),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -55,6 +58,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => find_root(&std::env::current_dir()?)?,
     };
     match command {
+        Command::Go(args) => cmd_go::run(&root, *args).map(|()| ExitCode::SUCCESS),
         Command::Gen { check: false } => {
             let ctx = generated::Context::load(&root)?;
             let written = generated::write_all(&ctx)?;

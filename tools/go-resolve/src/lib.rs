@@ -1,0 +1,383 @@
+//! Resolving Go module facts online (for maintainers): the SHA-256 of every module zip / go.mod a recipe needs,
+//! from a Go module proxy, or the git commit behind a version when only the origin repository has it; plus the
+//! md5 and SPDX id of each module's license files.
+//!
+//! Network use is bounded and repeatable: `jobs` parallel workers, retries with exponential backoff for transient
+//! failures, and a content cache (`download/` in the proxy layout, `vcs/` bare repositories) so a rerun only
+//! reads the disk. Every failure names its module version; all failures are reported together.
+
+pub mod proxy;
+pub mod vcs;
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use go_facts::license::{UNKNOWN, detect};
+use go_facts::render::Need;
+use go_facts::{Facts, GitFact, LicenseFact, ModFacts, ModuleVersion};
+use md5::{Digest as _, Md5};
+
+use proxy::{Ext, FetchError, ProxyClient, ProxyEntry, ProxyListItem};
+
+/// How to resolve.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The GOPROXY list.
+    pub goproxy: Vec<ProxyListItem>,
+    /// GONOPROXY/GOPRIVATE path prefixes: always `direct`.
+    pub noproxy: Vec<String>,
+    /// GOINSECURE path prefixes: go-get discovery over plain http.
+    pub insecure: Vec<String>,
+    /// Repositories named by the user (module path prefix → git URL), consulted before the built-in table and
+    /// go-get discovery: private or mirrored code the public discovery cannot find.
+    pub repo_map: Vec<(String, String)>,
+    /// Content cache directory.
+    pub cache: PathBuf,
+    /// Parallel workers.
+    pub jobs: usize,
+    /// Retries per request after the first attempt.
+    pub retries: u32,
+    /// First retry delay (doubles each time).
+    pub backoff: Duration,
+    /// Record license files (md5 + detected SPDX id) of modules whose source is compiled.
+    pub licenses: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// What a resolve run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Module versions looked up.
+    pub looked_up: usize,
+    /// Module versions whose facts were already complete.
+    pub already_known: usize,
+    /// License files found whose text was not identified (recorded as `Unknown`).
+    pub unidentified_licenses: Vec<String>,
+}
+
+/// Resolve failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Some module versions could not be resolved; each entry names one and why.
+    #[error("could not resolve {} module version(s):\n  {}", .0.len(), .0.join("\n  "))]
+    Failed(Vec<String>),
+    /// Resolved facts contradict known ones.
+    #[error(transparent)]
+    Facts(#[from] go_facts::FactsError),
+}
+
+/// Whether `path` matches one of Go's prefix patterns (path-element prefixes; `*` globs within an element).
+pub fn matches_prefix(patterns: &[String], path: &str) -> bool {
+    patterns.iter().any(|p| {
+        let pe: Vec<&str> = p.trim_end_matches('/').split('/').collect();
+        let me: Vec<&str> = path.split('/').collect();
+        !p.is_empty() && me.len() >= pe.len() && pe.iter().zip(&me).all(|(a, b)| glob(a, b))
+    })
+}
+
+/// `*` matches any run of characters within one path element.
+fn glob(pat: &str, s: &str) -> bool {
+    match pat.split_once('*') {
+        None => pat == s,
+        Some((head, tail)) => {
+            s.starts_with(head)
+                && (0..=s.len() - head.len())
+                    .any(|i| s.is_char_boundary(head.len() + i) && glob(tail, &s[head.len() + i..]))
+        }
+    }
+}
+
+fn is_license_name(name: &str) -> bool {
+    let u = name.to_ascii_uppercase();
+    ["LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "UNLICENSE"].iter().any(|p| u.starts_with(p))
+}
+
+/// md5 (hex) of a license file and the SPDX expression its text matches, if any.
+pub fn identify_license(data: &[u8]) -> (String, Option<String>) {
+    (proxy::hex(&Md5::digest(data)), detect(&String::from_utf8_lossy(data)))
+}
+
+fn license_fact(data: &[u8]) -> LicenseFact {
+    let (md5, spdx) = identify_license(data);
+    LicenseFact { md5, spdx: spdx.unwrap_or_else(|| UNKNOWN.to_owned()) }
+}
+
+/// License files at the module root inside a proxy zip (`<module>@<version>/LICENSE`).
+fn zip_licenses(path: &std::path::Path, m: &ModuleVersion) -> Result<BTreeMap<String, LicenseFact>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("{}: not a zip: {e}", path.display()))?;
+    let prefix = format!("{}@{}/", m.path, m.version);
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(name) = e.name().strip_prefix(&prefix).map(str::to_owned) else { continue };
+        if name.contains('/') || !is_license_name(&name) || e.is_dir() {
+            continue;
+        }
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).map_err(|e| format!("{}: {name}: {e}", path.display()))?;
+        out.insert(name, license_fact(&data));
+    }
+    Ok(out)
+}
+
+struct Ctx<'a> {
+    opts: &'a Options,
+    client: ProxyClient,
+    /// One lock per repository: workers share its bare cache repository.
+    repo_locks: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
+}
+
+impl Ctx<'_> {
+    fn repo_lock(&self, repo: &str) -> Arc<Mutex<()>> {
+        let mut m = self.repo_locks.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(repo.to_owned()).or_default().clone()
+    }
+
+    fn one(&self, m: &ModuleVersion, need: Need, known: &ModFacts) -> Result<ModFacts, String> {
+        let mut out = ModFacts::default();
+        // Known git source (imported or resolved before): only licenses may be missing.
+        if let Some(g) = &known.git
+            && known.zip_sha256.is_none()
+        {
+            if self.opts.licenses && need == Need::Zip {
+                out.licenses = self.git_licenses(g)?;
+            }
+            return Ok(out);
+        }
+        let items: Vec<ProxyListItem> = if matches_prefix(&self.opts.noproxy, &m.path) {
+            vec![ProxyListItem { entry: ProxyEntry::Direct, fallback_on_any_error: false }]
+        } else {
+            self.opts.goproxy.clone()
+        };
+        let ext = if need == Need::Zip { Ext::Zip } else { Ext::Mod };
+        let mut errors = Vec::new();
+        for item in &items {
+            let r: Result<(), String> = match &item.entry {
+                ProxyEntry::Off => {
+                    errors.push("GOPROXY=off disallows downloading it".to_owned());
+                    return Err(errors.join("; "));
+                }
+                ProxyEntry::Url(base) => match self.client.fetch(base, &m.path, &m.version, ext) {
+                    Ok(f) => {
+                        if ext == Ext::Zip {
+                            out.zip_sha256 = Some(f.sha256);
+                            if self.opts.licenses {
+                                out.licenses = zip_licenses(&f.path, m)?;
+                            }
+                        } else {
+                            out.mod_sha256 = Some(f.sha256);
+                        }
+                        return Ok(out);
+                    }
+                    Err(e @ FetchError::NotFound { .. }) => {
+                        errors.push(e.to_string());
+                        continue;
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+                ProxyEntry::Direct => match self.direct(m, need) {
+                    Ok(f) => return Ok(f),
+                    Err(e) => Err(format!("direct: {e}")),
+                },
+            };
+            if let Err(e) = r {
+                errors.push(e);
+                if !item.fallback_on_any_error {
+                    return Err(errors.join("; "));
+                }
+            }
+        }
+        Err(if errors.is_empty() { "GOPROXY list is empty".into() } else { errors.join("; ") })
+    }
+
+    fn direct(&self, m: &ModuleVersion, need: Need) -> Result<ModFacts, String> {
+        let insecure = matches_prefix(&self.opts.insecure, &m.path);
+        let mapped = self.opts.repo_map.iter().find(|(p, _)| m.path == *p || m.path.starts_with(&format!("{p}/")));
+        let root = match mapped {
+            Some((p, url)) => vcs::RepoRoot { root: p.clone(), repo: url.clone() },
+            None => vcs::discover(&self.client, &m.path, insecure)?,
+        };
+        let lock = self.repo_lock(&root.repo);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (rel, nomajor, prefix) = vcs::layout(&m.path, &root.root);
+        let refs = vcs::ls_remote(&root.repo)?;
+        let repo = vcs::CachedRepo::open(&self.opts.cache, &root.repo)?;
+        let (commit, reference) = match vcs::commit_for(&refs, &prefix, &m.version) {
+            Some(cr) => cr,
+            None => match vcs::pseudo_commit(&m.version) {
+                Some(short) => {
+                    repo.fetch_all()?;
+                    (repo.expand(short)?, String::new())
+                }
+                None => {
+                    return Err(format!(
+                        "{}: no tag refs/tags/{prefix}{} (git ls-remote)",
+                        root.repo,
+                        m.version.trim_end_matches("+incompatible")
+                    ));
+                }
+            },
+        };
+        repo.ensure(&commit)?;
+        let subdir = if !rel.is_empty() && rel != nomajor && repo.exists(&commit, &format!("{rel}/go.mod")) {
+            rel
+        } else {
+            nomajor
+        };
+        let gomod_path = if subdir.is_empty() { "go.mod".to_owned() } else { format!("{subdir}/go.mod") };
+        if let Ok(text) = repo.read(&commit, &gomod_path) {
+            let text = String::from_utf8_lossy(&text);
+            let gm = gomod::GoMod::parse(&gomod_path, &text).map_err(|e| format!("{}@{commit}: {e}", root.repo))?;
+            if gm.module != m.path {
+                return Err(format!(
+                    "{}@{commit}:{gomod_path} declares module {:?}, not {:?}",
+                    root.repo, gm.module, m.path
+                ));
+            }
+        }
+        let g = GitFact { repo: root.repo, commit, reference, subdir };
+        let mut out = ModFacts::default();
+        if self.opts.licenses && need == Need::Zip {
+            out.licenses = Self::licenses_in(&repo, &g)?;
+        }
+        out.git = Some(g);
+        Ok(out)
+    }
+
+    fn git_licenses(&self, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, String> {
+        let lock = self.repo_lock(&g.repo);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let repo = vcs::CachedRepo::open(&self.opts.cache, &g.repo)?;
+        Self::licenses_in(&repo, g)
+    }
+
+    fn licenses_in(repo: &vcs::CachedRepo, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, String> {
+        repo.ensure(&g.commit)?;
+        let mut out = BTreeMap::new();
+        for name in repo.files_in(&g.commit, &g.subdir)? {
+            if is_license_name(&name) {
+                let path = if g.subdir.is_empty() { name.clone() } else { format!("{}/{name}", g.subdir) };
+                if let Ok(data) = repo.read(&g.commit, &path) {
+                    out.insert(name, license_fact(&data));
+                }
+            }
+        }
+        // The go command copies the repository's LICENSE into the zip of a module in a subdirectory without one.
+        if !g.subdir.is_empty()
+            && !out.contains_key("LICENSE")
+            && let Ok(data) = repo.read(&g.commit, "LICENSE")
+        {
+            out.insert("LICENSE".to_owned(), license_fact(&data));
+        }
+        Ok(out)
+    }
+}
+
+fn complete(f: Option<&ModFacts>, need: Need, licenses: bool) -> bool {
+    let Some(f) = f else { return false };
+    let source = match need {
+        Need::Zip => f.zip_sha256.is_some() || f.git.is_some(),
+        Need::GoMod => f.mod_sha256.is_some() || f.zip_sha256.is_some() || f.git.is_some(),
+    };
+    source && (need == Need::GoMod || !licenses || !f.licenses.is_empty())
+}
+
+/// Fills in the facts `needs` lacks. Module versions whose facts are complete cost nothing.
+pub fn resolve(
+    opts: &Options,
+    facts: &mut Facts,
+    needs: &BTreeMap<ModuleVersion, Need>,
+) -> Result<Report, ResolveError> {
+    let work: Vec<(ModuleVersion, Need, ModFacts)> = needs
+        .iter()
+        .filter(|(m, n)| !complete(facts.modules.get(*m), **n, opts.licenses))
+        .map(|(m, n)| (m.clone(), *n, facts.modules.get(m).cloned().unwrap_or_default()))
+        .collect();
+    let mut report = Report { looked_up: work.len(), already_known: needs.len() - work.len(), ..Report::default() };
+    if work.is_empty() {
+        return Ok(report);
+    }
+    let ctx =
+        Ctx { opts, client: ProxyClient::new(&opts.cache, opts.retries, opts.backoff), repo_locks: Mutex::default() };
+    let bar = if opts.progress {
+        let b = indicatif::ProgressBar::new(work.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} resolving Go modules [{bar:30}] {pos}/{len} {wide_msg}")
+        {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<ModFacts, String>>>> = Mutex::new(vec![None; work.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.clamp(1, 64).min(work.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((m, need, known)) = work.get(i) else { break };
+                    bar.set_message(m.to_string());
+                    let r = ctx.one(m, *need, known);
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let results = results.into_inner().unwrap_or_default();
+    let mut failed = Vec::new();
+    let mut found = Facts::default();
+    for ((m, _, _), r) in work.iter().zip(results) {
+        match r {
+            Some(Ok(f)) => {
+                for (file, l) in &f.licenses {
+                    if l.spdx == UNKNOWN {
+                        report.unidentified_licenses.push(format!("{m} {file} md5={}", l.md5));
+                    }
+                }
+                found.modules.insert(m.clone(), f);
+            }
+            Some(Err(e)) => failed.push(format!("{m}: {e}")),
+            None => failed.push(format!("{m}: worker did not finish")),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(ResolveError::Failed(failed));
+    }
+    facts.merge(&found, "resolve")?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_patterns() {
+        let p = vec!["example.com/private".to_owned(), "*.corp/x".to_owned()];
+        assert!(matches_prefix(&p, "example.com/private"));
+        assert!(matches_prefix(&p, "example.com/private/sub/v2"));
+        assert!(!matches_prefix(&p, "example.com/privateer"));
+        assert!(matches_prefix(&p, "git.corp/x/y"));
+        assert!(!matches_prefix(&[], "a"));
+    }
+
+    #[test]
+    fn license_names() {
+        for n in ["LICENSE", "LICENSE.md", "license.txt", "COPYING", "COPYRIGHT", "LICENCE"] {
+            assert!(is_license_name(n), "{n}");
+        }
+        assert!(!is_license_name("NOTICE") && !is_license_name("README.md"));
+    }
+}

@@ -1,0 +1,308 @@
+//! `k3s-bake go …`: Go module facts → BitBake includes.
+//!
+//! `import` reads facts from BitBake includes and fact tables, `resolve` fills in missing facts from a module
+//! proxy / git (maintainers, online), `render` writes `<bpn>-go-mods.inc` + `<bpn>-licenses.inc` (offline).
+//! The k3s includes of this layer are rendered by `gen`; `render` serves other recipes and the end-to-end test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use go_facts::license::Decisions;
+use go_facts::render::{ModuleSet, Need, needs, render};
+use go_facts::{Facts, ModuleVersion};
+use gomod::{GoMod, GoSum};
+
+use crate::render::go_inc::{DECISIONS, FACTS, REZIP_CLASS};
+
+/// `k3s-bake go` arguments.
+#[derive(Debug, Args)]
+pub struct GoArgs {
+    #[command(subcommand)]
+    command: GoCommand,
+}
+
+#[derive(Debug, Args)]
+struct FactsArg {
+    /// Facts file (TSV, one record per line) to read and update; default: the k3s recipe's.
+    #[arg(long, value_name = "FILE")]
+    facts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct GraphArgs {
+    /// go.sum whose module graph the recipe needs (zips for `h1:` lines, go.mod only for `/go.mod`-only versions).
+    /// Without it, every module version in the facts file is needed.
+    #[arg(long, value_name = "FILE")]
+    go_sum: Option<PathBuf>,
+    /// go.mod next to that go.sum: checked to be covered by it (a stale go.sum would render a wrong module set).
+    #[arg(long, value_name = "FILE", requires = "go_sum")]
+    go_mod: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum GoCommand {
+    /// Import facts from BitBake recipes/includes (gomod://, gomodgit://, git:// lines, LIC_FILES_CHKSUM) and from
+    /// fact tables (*.tsv with a `module version zip_sha256`, `module version repo commit ref subdir` or
+    /// `path_in_module_cache md5 spdx` header) into the facts file.
+    Import {
+        #[command(flatten)]
+        facts: FactsArg,
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Fill in missing facts online: module proxy (GOPROXY), go-get discovery and git for `direct`.
+    Resolve {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Extra module versions (MODULE@VERSION) whose zip the recipe needs.
+        #[arg(value_name = "MODULE@VERSION")]
+        modules: Vec<String>,
+        /// GOPROXY list (`,` falls through on 404/410, `|` on any error; `direct`, `off`); default: $GOPROXY or
+        /// https://proxy.golang.org,direct.
+        #[arg(long)]
+        goproxy: Option<String>,
+        /// Module path prefixes fetched `direct` (default: $GONOPROXY, else $GOPRIVATE), comma-separated.
+        #[arg(long)]
+        noproxy: Option<String>,
+        /// Module path prefixes whose go-get discovery may use plain http (default: $GOINSECURE), comma-separated.
+        #[arg(long)]
+        insecure: Option<String>,
+        /// Git repository of a module path prefix (PREFIX=URL), for code go-get discovery cannot find; repeatable.
+        #[arg(long = "repo", value_name = "PREFIX=URL")]
+        repo_map: Vec<String>,
+        /// Parallel downloads.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+        /// Retries per request after the first attempt (exponential backoff from 0.5 s).
+        #[arg(long, default_value_t = 3)]
+        retries: u32,
+        /// Content cache (downloads and git repositories); default: $XDG_CACHE_HOME/k3s-bake/go or ~/.cache/….
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+        /// Do not record license files.
+        #[arg(long)]
+        no_licenses: bool,
+    },
+    /// Render `<bpn>-go-mods.inc` and `<bpn>-licenses.inc` from facts (offline, deterministic).
+    Render {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// License decisions by md5 (`md5<TAB>SPDX<TAB>basis`); default: the k3s recipe's.
+        #[arg(long, value_name = "FILE")]
+        decisions: Option<PathBuf>,
+        /// Class the SRC_URI include inherits when it holds gomodgit:// entries (this layer's `gomodgit_rezip`
+        /// fixes BitBake's gomodgit zips); `none` for no class.
+        #[arg(long, default_value = REZIP_CLASS)]
+        rezip_class: String,
+        /// Output: the SRC_URI include.
+        #[arg(long, value_name = "FILE")]
+        go_mods: PathBuf,
+        /// Output: the LICENSE / LIC_FILES_CHKSUM include.
+        #[arg(long, value_name = "FILE")]
+        licenses: PathBuf,
+    },
+    /// Identify license texts: prints `md5<TAB>SPDX id or Unknown<TAB>file` per file (the decisions-file format).
+    License {
+        /// License files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the versions of a module a proxy knows (`@v/list`, with `.info` times).
+    Versions {
+        /// Module path.
+        module: String,
+        /// Proxy base URL (http(s):// or file://).
+        #[arg(long, default_value = "https://proxy.golang.org")]
+        proxy: String,
+    },
+}
+
+fn facts_path(root: &Path, a: &FactsArg) -> PathBuf {
+    a.facts.clone().unwrap_or_else(|| root.join(FACTS))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn load_graph(g: &GraphArgs) -> Result<Option<GoSum>> {
+    let Some(sum_path) = &g.go_sum else { return Ok(None) };
+    let sum = GoSum::parse(&sum_path.display().to_string(), &read(sum_path)?)?;
+    if let Some(mod_path) = &g.go_mod {
+        let m = GoMod::parse(&mod_path.display().to_string(), &read(mod_path)?)?;
+        let summed: std::collections::BTreeSet<_> = sum.lines.iter().map(|l| &l.module).collect();
+        let missing: Vec<String> =
+            m.effective_requirements().iter().filter(|r| !summed.contains(r)).map(ToString::to_string).collect();
+        if !missing.is_empty() {
+            bail!(
+                "{} requires module versions {} does not list (run `go mod tidy`):\n  {}",
+                mod_path.display(),
+                sum_path.display(),
+                missing.join("\n  ")
+            );
+        }
+    }
+    Ok(Some(sum))
+}
+
+fn write_facts(path: &Path, facts: &Facts) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    k3s_atomic::write(path, facts.to_tsv().as_bytes(), k3s_atomic::MODE_PUBLIC)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn env_list(explicit: Option<String>, vars: &[&str]) -> Vec<String> {
+    explicit
+        .or_else(|| vars.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())))
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn default_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("k3s-bake/go")
+}
+
+/// Runs `k3s-bake go …`.
+pub fn run(root: &Path, args: GoArgs) -> Result<()> {
+    match args.command {
+        GoCommand::Import { facts, files } => {
+            let path = facts_path(root, &facts);
+            let mut all = Facts::load(&path)?;
+            let before = all.modules.len();
+            for f in &files {
+                let text = read(f)?;
+                let name = f.display().to_string();
+                let got = if f.extension().is_some_and(|e| e == "tsv") {
+                    go_facts::import::fixture_tsv(&name, &text)?
+                } else {
+                    go_facts::import::bitbake(&name, &text)?
+                };
+                println!("{name}: facts for {} module versions", got.modules.len());
+                all.merge(&got, &name)?;
+            }
+            write_facts(&path, &all)?;
+            println!("{}: {} module versions ({} new)", path.display(), all.modules.len(), all.modules.len() - before);
+            Ok(())
+        }
+        GoCommand::Resolve {
+            facts,
+            graph,
+            modules,
+            goproxy,
+            noproxy,
+            insecure,
+            repo_map,
+            jobs,
+            retries,
+            cache,
+            no_licenses,
+        } => {
+            let repo_map = repo_map
+                .iter()
+                .map(|r| {
+                    r.split_once('=')
+                        .map(|(p, u)| (p.trim_end_matches('/').to_owned(), u.to_owned()))
+                        .with_context(|| format!("--repo {r:?}: expected PREFIX=URL"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let path = facts_path(root, &facts);
+            let mut all = Facts::load(&path)?;
+            let sum = load_graph(&graph)?;
+            let mut need: BTreeMap<ModuleVersion, Need> = match &sum {
+                Some(s) => needs(&all, ModuleSet::GoSum(s)),
+                None if modules.is_empty() => needs(&all, ModuleSet::AllFacts),
+                None => BTreeMap::new(),
+            };
+            for m in &modules {
+                let (p, v) = m.split_once('@').with_context(|| format!("{m:?}: expected MODULE@VERSION"))?;
+                anyhow::ensure!(gomod::is_valid_version(v), "{m:?}: {v:?} is not a valid module version");
+                need.insert(ModuleVersion { path: p.into(), version: v.into() }, Need::Zip);
+            }
+            let goproxy = goproxy
+                .or_else(|| std::env::var("GOPROXY").ok().filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| "https://proxy.golang.org,direct".into());
+            let opts = go_resolve::Options {
+                goproxy: go_resolve::proxy::parse_goproxy(&goproxy).map_err(anyhow::Error::msg)?,
+                noproxy: env_list(noproxy, &["GONOPROXY", "GOPRIVATE"]),
+                insecure: env_list(insecure, &["GOINSECURE"]),
+                repo_map,
+                cache: cache.unwrap_or_else(default_cache),
+                jobs,
+                retries,
+                backoff: Duration::from_millis(500),
+                licenses: !no_licenses,
+                progress: true,
+            };
+            let report = go_resolve::resolve(&opts, &mut all, &need)?;
+            write_facts(&path, &all)?;
+            println!(
+                "{}: {} module versions looked up, {} already known",
+                path.display(),
+                report.looked_up,
+                report.already_known
+            );
+            if !report.unidentified_licenses.is_empty() {
+                eprintln!(
+                    "warning: {} license file(s) not identified (recorded as Unknown; `render` fails until each md5 is \
+                     decided in the decisions file):\n  {}",
+                    report.unidentified_licenses.len(),
+                    report.unidentified_licenses.join("\n  ")
+                );
+            }
+            Ok(())
+        }
+        GoCommand::Render { facts, graph, decisions, rezip_class, go_mods, licenses } => {
+            let path = facts_path(root, &facts);
+            let all = Facts::load(&path)?;
+            let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
+            let dec = Decisions::load(&decisions_path)?;
+            let sum = load_graph(&graph)?;
+            let set = sum.as_ref().map_or(ModuleSet::AllFacts, ModuleSet::GoSum);
+            let class = Some(rezip_class.as_str()).filter(|c| *c != "none");
+            let r = render(&all, &dec, set, class)?;
+            let header = format!(
+                "# Rendered by `k3s-bake go render` from {}{}. Do not edit by hand.\n",
+                path.display(),
+                graph.go_sum.as_ref().map(|s| format!(" and {}", s.display())).unwrap_or_default()
+            );
+            // Both rendered before either is written: no half-updated pair.
+            for (out, body) in [(&go_mods, &r.go_mods), (&licenses, &r.licenses)] {
+                k3s_atomic::write(out, format!("{header}{body}").as_bytes(), k3s_atomic::MODE_PUBLIC)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        GoCommand::License { files } => {
+            for f in &files {
+                let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                let (md5, spdx) = go_resolve::identify_license(&data);
+                println!("{md5}\t{}\t{}", spdx.as_deref().unwrap_or(go_facts::license::UNKNOWN), f.display());
+            }
+            Ok(())
+        }
+        GoCommand::Versions { module, proxy } => {
+            let client = go_resolve::proxy::ProxyClient::new(&default_cache(), 3, Duration::from_millis(500));
+            let base = proxy.trim_end_matches('/');
+            for v in client.list(base, &module)? {
+                let (_, time) = client.info(base, &module, &v).unwrap_or_default();
+                println!("{v}\t{time}");
+            }
+            Ok(())
+        }
+    }
+}
