@@ -23,6 +23,9 @@ SRC_URI += "\
     file://meta-k3s-rs/k3s-model;subdir=${BP} \
     file://meta-k3s-rs/k3s-node;subdir=${BP} \
     file://tools/cargo-recipe;subdir=${BP} \
+    file://tools/go-facts;subdir=${BP} \
+    file://tools/go-resolve;subdir=${BP} \
+    file://tools/gomod;subdir=${BP} \
     file://tools/k3s-bake;subdir=${BP} \
 "
 
