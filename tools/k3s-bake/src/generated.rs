@@ -48,11 +48,19 @@ pub struct Generator {
 
 /// Every generated file of the layer.
 pub fn registry() -> Vec<Generator> {
-    vec![Generator {
-        path: "conf/include/k3s-spec.inc",
-        sources: &[SPEC_FILE],
-        render: crate::render::spec_inc::render,
-    }]
+    vec![
+        Generator { path: "conf/include/k3s-spec.inc", sources: &[SPEC_FILE], render: crate::render::spec_inc::render },
+        Generator {
+            path: crate::render::kernel_fragment::CFG_PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
+            render: crate::render::kernel_fragment::render_cfg,
+        },
+        Generator {
+            path: crate::render::kernel_fragment::SCC_PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
+            render: crate::render::kernel_fragment::render_scc,
+        },
+    ]
 }
 
 /// A rendered file: path relative to the root and full contents, header included.
