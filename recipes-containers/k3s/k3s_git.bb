@@ -109,12 +109,13 @@ do_compile() {
     cd ${B}/src/${GO_IMPORT}
     export TMPDIR="${GOTMPDIR}"
 
-    # Module versions, looked up the way upstream's scripts/version.sh does (offline, from the module cache).
+    # Module versions, looked up the way upstream's scripts/version.sh does (offline, from the module cache),
+    # with its fallback: a module missing from the graph only loses its version string.
     modver() {
-        ${GO} list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$1"
+        ${GO} list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$1" 2>/dev/null || echo v0.0.0
     }
     modpath() {
-        ${GO} list -m -f '{{if .Replace}}{{.Replace.Path}}{{else}}{{.Path}}{{end}}' "$1"
+        ${GO} list -m -f '{{if .Replace}}{{.Replace.Path}}{{else}}{{.Path}}{{end}}' "$1" 2>/dev/null || echo "$1"
     }
     PKG=github.com/k3s-io/k3s
     PKG_CONTAINERD=github.com/containerd/containerd/v2
