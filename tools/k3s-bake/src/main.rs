@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod check_kernel;
 mod generated;
 mod render;
 mod spec;
@@ -31,6 +32,11 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check a kernel .config against the options k3s needs (the list the kernel fragment is rendered from).
+    CheckKernel {
+        /// The kernel configuration (a build's .config, or /proc/config.gz unpacked).
+        config: PathBuf,
+    },
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -42,13 +48,16 @@ fn find_root(start: &Path) -> Result<PathBuf> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let root = match cli.root {
-        Some(root) => root,
-        None => find_root(&std::env::current_dir()?)?,
+    // Only the commands that work on the layer need its root; check-kernel reads one file.
+    let root = || -> Result<PathBuf> {
+        match &cli.root {
+            Some(root) => Ok(root.clone()),
+            None => find_root(&std::env::current_dir()?),
+        }
     };
     match cli.command {
         Command::Gen { check: false } => {
-            let ctx = generated::Context::load(&root)?;
+            let ctx = generated::Context::load(&root()?)?;
             let written = generated::write_all(&ctx)?;
             for path in &written {
                 println!("wrote {}", path.display());
@@ -57,7 +66,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen { check: true } => {
-            let ctx = generated::Context::load(&root)?;
+            let ctx = generated::Context::load(&root()?)?;
             let drift = generated::check(&ctx)?;
             if drift.is_empty() {
                 println!("all {} generated files are current", generated::registry().len());
@@ -67,6 +76,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("{d}");
             }
             bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
+        }
+        Command::CheckKernel { ref config } => {
+            check_kernel::run(config)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
