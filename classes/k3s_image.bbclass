@@ -12,7 +12,8 @@
 #                             local.conf/machine wins; `runqemu ... qemuparams="-m N"` always wins (runqemu reads
 #                             -m from qemuparams first).
 #   IMAGE_ROOTFS_EXTRA_SPACE  K3S_ROOTFS_EXTRA_SPACE_KB of free space for container images, unless local.conf sets
-#                             IMAGE_ROOTFS_EXTRA_SPACE to anything but OE-Core's default "0".
+#                             IMAGE_ROOTFS_EXTRA_SPACE (or the image recipe assigns it) to anything but OE-Core's
+#                             default "0".
 
 # The profiles come from conf/include/k3s-spec.inc, which conf/distro/include/k3s.inc and the layer's images require.
 
@@ -21,7 +22,6 @@ FEATURE_PACKAGES_k3s-agent = "k3s-agent k3s-node"
 
 # What was set before any image recipe or class could set it: local.conf, the machine, the distro.
 K3S_PRESET_QB_MEM := "${@d.getVar('QB_MEM') or ''}"
-K3S_PRESET_ROOTFS_EXTRA_SPACE := "${@d.getVar('IMAGE_ROOTFS_EXTRA_SPACE') or ''}"
 
 # Empty: take the image's profile (README: Knobs).
 K3S_QEMU_MEMORY_MB ??= ""
@@ -56,7 +56,9 @@ def k3s_image_defaults(d):
         d.setVar('QB_MEM', '-m ' + mem, parsing=True)
 
     space = d.getVar('K3S_ROOTFS_EXTRA_SPACE_KB') or k3s_image_profile(d, 'K3S_IMAGE_ROOTFS_EXTRA_SPACE_KB', role)
-    if space and d.getVar('K3S_PRESET_ROOTFS_EXTRA_SPACE') in ('', '0'):
+    # The assigned value without :append/+= pieces: still OE-Core's "0" unless local.conf or the image set it.
+    assigned = (d.getVarFlag('IMAGE_ROOTFS_EXTRA_SPACE', '_content') or '').strip()
+    if space and assigned in ('', '0'):
         if not space.isdigit():
             bb.fatal("K3S_ROOTFS_EXTRA_SPACE_KB = \"%s\" is not a number of KiB" % space)
         # parsing=True: replace the value like an assignment would, keeping the recipe's :append (for example

@@ -35,7 +35,8 @@ require k3s-licenses.inc
 
 # Traefik's Helm charts, embedded into the binary (pkg/static) and served by the supervisor at
 # https://<server>/static/charts/, as upstream's scripts/download + scripts/build do. Fetched only when traefik is
-# deployed. Chart version and checksums are the ones k3s v1.36.2+k3s1's manifests/traefik.yaml names.
+# deployed. Version and checksums: the charts published for k3s v1.36.2+k3s1 (as other layers
+# building this commit use them); they are verified by the fetcher, not yet by a build of this layer.
 K3S_TRAEFIK_CHART_VERSION = "39.0.501+up39.0.5"
 K3S_TRAEFIK_CHART_BASE = "https://k3s.io/k3s-charts/assets"
 SRC_URI += "${@oe.utils.conditional('K3S_DEPLOY_TRAEFIK', '1', \
