@@ -39,6 +39,22 @@ def k3s_image_profile(d, flag, role):
             return d.getVarFlag(flag, image)
     return None
 
+def k3s_extra_space_assigned(d):
+    """True when local.conf or the image assigned IMAGE_ROOTFS_EXTRA_SPACE (plainly or with an active override).
+
+    The value without :append pieces (parsing=True) is OE-Core's "0" unless someone assigned it; appends such as
+    core-image-minimal's " + 4096" journal space are additions, not a decision about the total.
+    """
+    var = 'IMAGE_ROOTFS_EXTRA_SPACE'
+    if (d.getVar(var, parsing=True) or '').strip() not in ('', '0'):
+        return True
+    active = set((d.getVar('OVERRIDES') or '').split(':'))
+    for _, override in d.overridedata.get(var) or []:
+        parts = override.split(':')
+        if 'append' not in parts and 'prepend' not in parts and 'remove' not in parts and set(parts) <= active:
+            return True
+    return False
+
 def k3s_image_defaults(d):
     features = d.getVar('IMAGE_FEATURES').split()
     roles = [r for r in ('server', 'agent') if 'k3s-' + r in features]
@@ -56,9 +72,7 @@ def k3s_image_defaults(d):
         d.setVar('QB_MEM', '-m ' + mem, parsing=True)
 
     space = d.getVar('K3S_ROOTFS_EXTRA_SPACE_KB') or k3s_image_profile(d, 'K3S_IMAGE_ROOTFS_EXTRA_SPACE_KB', role)
-    # The assigned value without :append/+= pieces: still OE-Core's "0" unless local.conf or the image set it.
-    assigned = (d.getVarFlag('IMAGE_ROOTFS_EXTRA_SPACE', '_content') or '').strip()
-    if space and assigned in ('', '0'):
+    if space and not k3s_extra_space_assigned(d):
         if not space.isdigit():
             bb.fatal("K3S_ROOTFS_EXTRA_SPACE_KB = \"%s\" is not a number of KiB" % space)
         # parsing=True: replace the value like an assignment would, keeping the recipe's :append (for example
