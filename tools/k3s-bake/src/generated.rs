@@ -66,6 +66,11 @@ pub fn registry() -> Vec<Generator> {
             render: crate::render::node_recipe::render_licenses,
         },
         Generator {
+            path: crate::render::node_tools_inc::PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/tools.rs"],
+            render: crate::render::node_tools_inc::render,
+        },
+        Generator {
             path: "recipes-containers/k3s/k3s-go-mods.inc",
             sources: &[crate::render::go_inc::FACTS],
             render: crate::render::go_inc::go_mods,
@@ -74,6 +79,16 @@ pub fn registry() -> Vec<Generator> {
             path: "recipes-containers/k3s/k3s-licenses.inc",
             sources: &[crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS],
             render: crate::render::go_inc::licenses,
+        },
+        Generator {
+            path: crate::render::kernel_fragment::CFG_PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
+            render: crate::render::kernel_fragment::render_cfg,
+        },
+        Generator {
+            path: crate::render::kernel_fragment::SCC_PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
+            render: crate::render::kernel_fragment::render_scc,
         },
     ]
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod check_kernel;
 mod cmd_cargo;
 mod cmd_go;
 mod generated;
@@ -37,6 +38,11 @@ enum Command {
     Cargo(cmd_cargo::CargoArgs),
     /// Go modules: import, resolve and render facts into BitBake includes.
     Go(Box<cmd_go::GoArgs>),
+    /// Check a kernel .config against the options k3s needs (the list the kernel fragment is rendered from).
+    CheckKernel {
+        /// The kernel configuration (a build's .config, or /proc/config.gz unpacked).
+        config: PathBuf,
+    },
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -48,19 +54,19 @@ fn find_root(start: &Path) -> Result<PathBuf> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    // `cargo` works on any workspace, inside this layer or not: it needs no spec file.
-    let command = match cli.command {
-        Command::Cargo(args) => return cmd_cargo::run(args),
-        other => other,
+    // Only the commands that work on the layer need its root; check-kernel reads one file.
+    let root = || -> Result<PathBuf> {
+        match &cli.root {
+            Some(root) => Ok(root.clone()),
+            None => find_root(&std::env::current_dir()?),
+        }
     };
-    let root = match cli.root {
-        Some(root) => root,
-        None => find_root(&std::env::current_dir()?)?,
-    };
-    match command {
-        Command::Go(args) => cmd_go::run(&root, *args).map(|()| ExitCode::SUCCESS),
+    match cli.command {
+        // `cargo` works on any workspace, inside this layer or not: it needs no spec file.
+        Command::Cargo(args) => cmd_cargo::run(args),
+        Command::Go(args) => cmd_go::run(&root()?, *args).map(|()| ExitCode::SUCCESS),
         Command::Gen { check: false } => {
-            let ctx = generated::Context::load(&root)?;
+            let ctx = generated::Context::load(&root()?)?;
             let written = generated::write_all(&ctx)?;
             for path in &written {
                 println!("wrote {}", path.display());
@@ -69,7 +75,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen { check: true } => {
-            let ctx = generated::Context::load(&root)?;
+            let ctx = generated::Context::load(&root()?)?;
             let drift = generated::check(&ctx)?;
             if drift.is_empty() {
                 println!("all {} generated files are current", generated::registry().len());
@@ -80,7 +86,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
         }
-        Command::Cargo(args) => cmd_cargo::run(args),
+        Command::CheckKernel { ref config } => {
+            check_kernel::run(config)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Renderers for the generated files: each is a pure function of the [`crate::generated::Context`].
 
 pub mod go_inc;
+pub mod kernel_fragment;
 pub mod node_recipe;
+pub mod node_tools_inc;
 pub mod spec_inc;

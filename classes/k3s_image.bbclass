@@ -1,0 +1,87 @@
+# k3s image features and image defaults, for the layer's images and for any other image.
+#
+#   EXTRA_IMAGE_FEATURES += "k3s-server"   # k3s server (k3s.service enabled) + node tools
+#   EXTRA_IMAGE_FEATURES += "k3s-agent"    # k3s agent (disabled until `k3s-agent -s URL -t TOKEN`) + node tools
+#
+# conf/distro/include/k3s.inc INHERITs this class globally so every image accepts the features; core-image-k3s and
+# core-image-k3s-agent inherit it directly. In recipes that are not images it does nothing.
+#
+# Defaults for images with a k3s feature, from the image profiles in k3s-spec.yaml (K3S_IMAGE_*[<image>] varflags in
+# conf/include/k3s-spec.inc; an image without its own profile uses the first profile of its role):
+#   QB_MEM                    "-m <K3S_QEMU_MEMORY_MB>" so a plain `runqemu` does not run out of memory. A QB_MEM from
+#                             local.conf/machine wins; `runqemu ... qemuparams="-m N"` always wins (runqemu reads
+#                             -m from qemuparams first).
+#   IMAGE_ROOTFS_EXTRA_SPACE  K3S_ROOTFS_EXTRA_SPACE_KB of free space for container images, unless local.conf sets
+#                             IMAGE_ROOTFS_EXTRA_SPACE (or the image recipe assigns it) to anything but OE-Core's
+#                             default "0".
+
+# The profiles come from conf/include/k3s-spec.inc, which conf/distro/include/k3s.inc and the layer's images require.
+
+FEATURE_PACKAGES_k3s-server = "k3s-server k3s-node"
+FEATURE_PACKAGES_k3s-agent = "k3s-agent k3s-node"
+
+# What was set before any image recipe or class could set it: local.conf, the machine, the distro.
+K3S_PRESET_QB_MEM := "${@d.getVar('QB_MEM') or ''}"
+
+# Empty: take the image's profile (README: Knobs).
+K3S_QEMU_MEMORY_MB ??= ""
+K3S_ROOTFS_EXTRA_SPACE_KB ??= ""
+
+def k3s_image_profile(d, flag, role):
+    """The profile value for this image, or the first profile of the same role."""
+    pn = d.getVar('PN')
+    own = d.getVarFlag(flag, pn)
+    if own:
+        return own
+    roles = d.getVarFlags('K3S_IMAGE_ROLE') or {}
+    for image in sorted(roles):
+        if roles[image] == role and d.getVarFlag(flag, image):
+            return d.getVarFlag(flag, image)
+    return None
+
+def k3s_extra_space_assigned(d):
+    """True when local.conf or the image assigned IMAGE_ROOTFS_EXTRA_SPACE (plainly or with an active override).
+
+    The value without :append pieces (parsing=True) is OE-Core's "0" unless someone assigned it; appends such as
+    core-image-minimal's " + 4096" journal space are additions, not a decision about the total.
+    """
+    var = 'IMAGE_ROOTFS_EXTRA_SPACE'
+    if (d.getVar(var, parsing=True) or '').strip() not in ('', '0'):
+        return True
+    active = set((d.getVar('OVERRIDES') or '').split(':'))
+    for _, override in d.overridedata.get(var) or []:
+        parts = override.split(':')
+        if 'append' not in parts and 'prepend' not in parts and 'remove' not in parts and set(parts) <= active:
+            return True
+    return False
+
+def k3s_image_defaults(d):
+    features = d.getVar('IMAGE_FEATURES').split()
+    roles = [r for r in ('server', 'agent') if 'k3s-' + r in features]
+    if not roles:
+        return
+    if len(roles) > 1:
+        raise bb.parse.SkipRecipe("IMAGE_FEATURES has both k3s-server and k3s-agent; a node is one or the other "
+                                  "(an agent image can still become a server through k3s-role-setup)")
+    role = roles[0]
+
+    mem = d.getVar('K3S_QEMU_MEMORY_MB') or k3s_image_profile(d, 'K3S_IMAGE_QEMU_MEMORY_MB', role)
+    if mem and not d.getVar('K3S_PRESET_QB_MEM'):
+        if not mem.isdigit():
+            bb.fatal("K3S_QEMU_MEMORY_MB = \"%s\" is not a number of megabytes" % mem)
+        d.setVar('QB_MEM', '-m ' + mem, parsing=True)
+
+    space = d.getVar('K3S_ROOTFS_EXTRA_SPACE_KB') or k3s_image_profile(d, 'K3S_IMAGE_ROOTFS_EXTRA_SPACE_KB', role)
+    if space and not k3s_extra_space_assigned(d):
+        if not space.isdigit():
+            bb.fatal("K3S_ROOTFS_EXTRA_SPACE_KB = \"%s\" is not a number of KiB" % space)
+        # parsing=True: replace the value like an assignment would, keeping the recipe's :append (for example
+        # core-image-minimal's " + 4096" journal space); a plain setVar would drop pending appends.
+        d.setVar('IMAGE_ROOTFS_EXTRA_SPACE', space, parsing=True)
+
+# Image variables are only final once the recipe is parsed, so the defaults are decided at the end of parsing.
+# nooelint: oelint.task.noanonpython
+python __anonymous() {
+    if bb.data.inherits_class('image', d):
+        k3s_image_defaults(d)
+}

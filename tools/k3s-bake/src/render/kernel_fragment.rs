@@ -1,0 +1,108 @@
+//! The linux-yocto kernel fragment (`k3s.cfg`) and the `.scc` that applies it, rendered from
+//! [`k3s_model::kernel::OPTIONS`] so the fragment the layer ships and the checker the node tools ship read one list.
+//!
+//! Every option becomes `CONFIG_<NAME>=y`: built-in rather than `=m` because a bool symbol set to `m` is coerced by
+//! Kconfig (an audit warning on every build) and because built-in needs no module autoloading on minimal images.
+//! Options are grouped by [`Area`] with the reason for each as a comment, so a reviewer of the kernel config sees
+//! why k3s asks for it.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use k3s_model::kernel::{Area, KernelOption, Level, OPTIONS};
+
+use crate::generated::Context;
+
+/// Path of the fragment, relative to the layer root.
+pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s.cfg";
+/// Path of the kernel-cache feature description that applies the fragment.
+pub const SCC_PATH: &str = "recipes-kernel/linux/files/k3s.scc";
+
+/// Renders `k3s.cfg`.
+pub fn render_cfg(_ctx: &Context) -> Result<String> {
+    Ok(cfg(OPTIONS))
+}
+
+/// Renders `k3s.scc`.
+pub fn render_scc(_ctx: &Context) -> Result<String> {
+    let required = OPTIONS.iter().filter(|o| o.level == Level::Required).count();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"k3s\".");
+    let _ = writeln!(
+        out,
+        "define KFEATURE_DESCRIPTION \"Kernel options k3s needs ({required} required, {} recommended)\"",
+        OPTIONS.len() - required
+    );
+    out.push_str("define KFEATURE_COMPATIBILITY all\n\n");
+    // non-hardware: these are software features, so the kernel tools' audit must not treat them as board options.
+    out.push_str("kconf non-hardware k3s.cfg\n");
+    Ok(out)
+}
+
+fn cfg(options: &[KernelOption]) -> String {
+    let mut out = String::from(
+        "# Kernel options k3s needs, from meta-k3s-rs/k3s-model (k3s-check-config checks a node against the same list).\n\
+         # \"required\": k3s does not work without it; \"recommended\": a feature degrades without it.\n",
+    );
+    let mut areas: Vec<Area> = options.iter().map(|o| o.area).collect();
+    areas.sort();
+    areas.dedup();
+    for area in areas {
+        let _ = writeln!(out, "\n# --- {} ---", area.title());
+        for o in options.iter().filter(|o| o.area == area) {
+            let _ = writeln!(out, "# {}: {}", o.level.as_str(), o.why);
+            let _ = writeln!(out, "CONFIG_{}=y", o.name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `CONFIG_X=y` lines back, the way Kconfig's merge reads a fragment.
+    fn symbols(text: &str) -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| {
+                let (k, v) = l.split_once('=').expect("KEY=VALUE");
+                assert_eq!(v, "y", "{l}");
+                k.strip_prefix("CONFIG_").expect("CONFIG_ prefix").to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fragment_sets_every_model_option_exactly_once() {
+        let text = cfg(OPTIONS);
+        let got = symbols(&text);
+        assert_eq!(got.len(), OPTIONS.len());
+        for o in OPTIONS {
+            assert_eq!(got.iter().filter(|s| *s == o.name).count(), 1, "{}", o.name);
+        }
+    }
+
+    #[test]
+    fn fragment_follows_the_model_when_the_model_changes() {
+        let one = [KernelOption { name: "VETH", level: Level::Required, area: Area::Networking, why: "pods" }];
+        let text = cfg(&one);
+        assert_eq!(symbols(&text), ["VETH"]);
+        assert!(text.contains("# --- pod networking ---\n# required: pods\nCONFIG_VETH=y\n"), "{text}");
+    }
+
+    #[test]
+    fn scc_names_the_fragment_as_non_hardware() {
+        let ctx_free = render_scc_text();
+        assert!(ctx_free.contains("kconf non-hardware k3s.cfg\n"));
+        assert!(ctx_free.contains("KFEATURE_DESCRIPTION"));
+    }
+
+    fn render_scc_text() -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../k3s-spec.yaml");
+        std::fs::copy(spec, dir.path().join("k3s-spec.yaml")).unwrap();
+        let ctx = Context::load(dir.path()).unwrap();
+        render_scc(&ctx).unwrap()
+    }
+}

@@ -1,0 +1,41 @@
+//! `recipes-containers/k3s-node/k3s-node-tools.inc`: the names the node tools' multi-call binary answers to,
+//! from [`k3s_model::tools`] — the binary's own dispatch table — so the recipe's symlinks and the binary agree.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use k3s_model::tools::{MULTICALL_BINARY, TOOLS};
+
+use crate::generated::Context;
+
+/// Path of the include, relative to the layer root.
+pub const PATH: &str = "recipes-containers/k3s-node/k3s-node-tools.inc";
+
+/// Renders `K3S_NODE_BINARY` and `K3S_NODE_TOOLS` (one symlink per tool).
+pub fn render(_ctx: &Context) -> Result<String> {
+    let mut out = String::from("# Required by k3s-node.inc: one link per tool to the multi-call binary.\n");
+    let _ = writeln!(out, "K3S_NODE_BINARY = \"{MULTICALL_BINARY}\"");
+    let _ = writeln!(out, "K3S_NODE_TOOLS = \"\\");
+    for tool in TOOLS {
+        let _ = writeln!(out, "    {} \\", tool.name);
+    }
+    out.push_str("\"\n");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn lists_every_tool_once() {
+        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../k3s-spec.yaml");
+        let ctx = Context { root: PathBuf::new(), spec: crate::spec::Spec::load(&spec).unwrap() };
+        let text = render(&ctx).unwrap();
+        for tool in TOOLS {
+            assert_eq!(text.matches(&format!("    {} \\\n", tool.name)).count(), 1, "{}", tool.name);
+        }
+        assert!(text.contains("K3S_NODE_BINARY = \"k3s-node\""));
+    }
+}
