@@ -43,8 +43,14 @@ def datastore(recipe, work, mirror):
     bbpath = os.path.join(work, "bbpath")
     os.makedirs(os.path.join(bbpath, "classes"), exist_ok=True)
     # Empty stand-ins for OE-Core's classes (see the module docstring); do_configure is emulated below.
-    for cls in ("cargo", "cargo_common", "cargo-update-recipe-crates"):
+    for cls in ("cargo", "cargo_common", "cargo-update-recipe-crates", "systemd"):
         open(os.path.join(bbpath, "classes", cls + ".bbclass"), "w").close()
+    # A recipe inside a layer (this repository's node tools) may inherit that layer's own classes: those are real.
+    layer = os.path.dirname(os.path.abspath(recipe))
+    while layer != "/" and not os.path.isfile(os.path.join(layer, "conf", "layer.conf")):
+        layer = os.path.dirname(layer)
+    if layer != "/":
+        bbpath += ":" + layer
     base = os.path.basename(recipe)[: -len(".bb")]
     bpn, pv = base.rsplit("_", 1)
     d = bb.data.init()
@@ -65,6 +71,8 @@ def datastore(recipe, work, mirror):
         "PERSISTENT_DIR": os.path.join(work, "persistent"),
         "FILESPATH": "",
         "BB_NO_NETWORK": "1",
+        # What `require conf/distro/include/k3s.inc` gives a real build; the layer's recipes check for it.
+        "DISTRO_FEATURES": "systemd usrmerge seccomp k3s",
         "BB_STRICT_CHECKSUM": "1",
         "PREMIRRORS": f"https://static.crates.io/crates/.* file://{mirror}/",
         "SRCREV": "INVALID",
