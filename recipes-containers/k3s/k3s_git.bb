@@ -28,9 +28,7 @@ SRCREV_FORMAT = "k3s"
 
 # The Go module graph: gomod:// (proxy zip + sha256) and gomodgit:// (k3s-io forks known by commit) lines for
 # OE-Core's go-mod class, and the modules' licences. Both are rendered by `k3s-bake`; never edit them by hand.
-# nooelint: oelint.file.requirenotfound - rendered by k3s-bake on the Go tooling's branch
 require k3s-go-mods.inc
-# nooelint: oelint.file.requirenotfound - rendered by k3s-bake on the Go tooling's branch
 require k3s-licenses.inc
 
 # Traefik's Helm charts, embedded into the binary (pkg/static) and served by the supervisor at
