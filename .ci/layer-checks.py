@@ -59,11 +59,14 @@ def check_file_uris():
     for rel in glob.glob('recipes-*/**/*.bb', root_dir=ROOT, recursive=True) + \
             glob.glob('recipes-*/**/*.inc', root_dir=ROOT, recursive=True):
         text = read(rel)
+        # Search directories a recipe adds itself: `FILESPATH:prepend := "${THISDIR}/<dir>:"` (the generated
+        # node-tools recipe fetches the layer's own Cargo workspace that way).
+        extra = re.findall(r'^FILESPATH:prepend\s*:?=\s*"\$\{THISDIR\}/([^:"]+):"', text, re.M)
         for name in re.findall(r'file://([^\s;"\\]+)', text):
             if '${' in name or name.startswith('src/') or '/' in name:
                 continue  # LIC_FILES_CHKSUM paths inside the sources
             here = os.path.join(ROOT, os.path.dirname(rel))
-            if not any(os.path.exists(os.path.join(here, d, name)) for d in ('files', '.')):
+            if not any(os.path.exists(os.path.join(here, d, name)) for d in ['files', '.'] + extra):
                 fail(rel, 'file://%s does not exist next to the recipe' % name)
 
 
@@ -91,7 +94,12 @@ def check_kernel_gate():
 
 
 def check_node_tools():
-    tools = bb_value(read('recipes-containers/k3s-node/k3s-node.inc'), 'K3S_NODE_TOOLS').split()
+    rel = 'recipes-containers/k3s-node/k3s-node-tools.inc'
+    value = bb_value(read(rel), 'K3S_NODE_TOOLS')
+    if value is None:
+        fail(rel, 'K3S_NODE_TOOLS is not set (regenerate with cargo run -p k3s-bake -- gen)')
+        return
+    tools = value.split()
     tests = read('lib/oeqa/runtime/cases/k3s.py')
     m = re.search(r"for tool in \(([^)]*)\)", tests)
     listed = re.findall(r"'([^']+)'", m.group(1)) if m else []
