@@ -54,16 +54,14 @@ COMPATIBLE_HOST = "^(?!mips).*"
 # Components k3s must not deploy, in addition to traefik when K3S_DEPLOY_TRAEFIK != "1".
 # Valid: coredns servicelb traefik local-storage metrics-server runtimes.
 K3S_DISABLE_COMPONENTS ??= ""
-K3S_CLUSTER_CIDR ??= "10.42.0.0/16"
-K3S_SERVICE_CIDR ??= "10.43.0.0/16"
 K3S_KUBECONFIG_MODE ??= "0600"
 # Extra YAML lines appended to config.yaml verbatim (each "\n"-separated); prefer a config.yaml.d/*.yaml file.
 K3S_EXTRA_CONFIG ??= ""
 # "1": stop every pod and clean up mounts, links and iptables chains when the k3s unit stops (see the drop-in).
 K3S_CLEANUP_ON_STOP ??= "1"
 
+# K3S_CLUSTER_CIDR, K3S_SERVICE_CIDR and K3S_VALID_FLANNEL_BACKENDS come from conf/include/k3s-spec.inc.
 K3S_VALID_COMPONENTS = "coredns servicelb traefik local-storage metrics-server runtimes"
-K3S_VALID_FLANNEL_BACKENDS = "vxlan host-gw wireguard-native none"
 
 # Parse-time validation: a wrong knob must stop the build with its name, not produce a broken config.yaml.
 # nooelint: oelint.task.noanonpython

@@ -115,6 +115,10 @@ pub enum FlannelBackend {
 }
 
 impl FlannelBackend {
+    /// Every backend, in the order the spec documents them.
+    pub const ALL: [FlannelBackend; 4] =
+        [FlannelBackend::Vxlan, FlannelBackend::HostGw, FlannelBackend::WireguardNative, FlannelBackend::None];
+
     /// The value k3s's `flannel-backend` option takes.
     pub fn as_str(self) -> &'static str {
         match self {

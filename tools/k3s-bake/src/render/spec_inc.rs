@@ -1,7 +1,7 @@
 //! `conf/include/k3s-spec.inc`: k3s-spec.yaml as BitBake variables, required by every recipe of the layer.
 //!
-//! Pins become hard assignments (a pin is a fact, not a knob); feature toggles become weak defaults (`??=`) so
-//! local.conf or a distro still wins; image profiles become varflags keyed by image recipe name, read by the
+//! Pins become hard assignments (a pin is a fact, not a knob); feature toggles and k3s's network defaults (from
+//! `k3s_model::net`) become weak defaults (`??=`) so local.conf or a distro still wins; image profiles become varflags keyed by image recipe name, read by the
 //! image class.
 
 use std::fmt::Write as _;
@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use crate::generated::Context;
-use crate::spec::Role;
+use crate::spec::{FlannelBackend, Role};
 
 /// Renders pins, feature defaults and image profiles.
 pub fn render(ctx: &Context) -> Result<String> {
@@ -33,13 +33,21 @@ pub fn render(ctx: &Context) -> Result<String> {
         );
     }
     let f = &spec.features;
+    let valid: Vec<&str> = FlannelBackend::ALL.iter().map(|b| b.as_str()).collect();
     let _ = write!(
         out,
         "\n# feature defaults (override in local.conf)\n\
          K3S_DEPLOY_TRAEFIK ??= \"{traefik}\"\n\
-         K3S_FLANNEL_BACKEND ??= \"{backend}\"\n",
+         K3S_FLANNEL_BACKEND ??= \"{backend}\"\n\
+         K3S_CLUSTER_CIDR ??= \"{cluster}\"\n\
+         K3S_SERVICE_CIDR ??= \"{service}\"\n\
+         # what the k3s recipe accepts for K3S_FLANNEL_BACKEND\n\
+         K3S_VALID_FLANNEL_BACKENDS = \"{valid}\"\n",
         traefik = u8::from(f.traefik),
         backend = f.flannel_backend.as_str(),
+        cluster = k3s_model::net::DEFAULT_CLUSTER_CIDR,
+        service = k3s_model::net::DEFAULT_SERVICE_CIDR,
+        valid = valid.join(" "),
     );
     for (name, image) in &spec.images {
         let role = match image.role {
