@@ -34,6 +34,10 @@ def check_units():
     for unit in ('k3s.service', 'k3s-agent.service', 'cleanup-on-stop.conf'):
         rel = 'recipes-containers/k3s/files/' + unit
         text = read(rel)
+        # k3s-killall.sh runs `systemctl stop` on the k3s units: from a unit's own ExecStop*/ExecStopPost that
+        # blocking stop waits for itself until the stop timeout.
+        if re.search(r'^ExecStop\w*=.*k3s-killall', text, re.M):
+            fail(rel, 'a stop command runs k3s-killall.sh, which stops this very unit; use k3s-clean')
         for placeholder in set(re.findall(r'@([A-Z_]+)@', text)):
             if placeholder not in substituted:
                 fail(rel, '@%s@ is never substituted by do_install' % placeholder)

@@ -251,7 +251,7 @@ RDEPENDS:${PN} = "ca-certificates cni-plugins flannel-cni-plugin iproute2 iptabl
 RDEPENDS:${PN}-server = "${PN}"
 RDEPENDS:${PN}-agent = "${PN} k3s-node"
 # The node tools (k3s-killall.sh, k3s-clean, k3s-check-config) are wanted on a server too; the cleanup drop-in
-# calls k3s-killall.sh.
+# calls k3s-clean.
 RRECOMMENDS:${PN}-server = "k3s-node"
 RRECOMMENDS:${PN} = "kernel-module-br-netfilter kernel-module-bridge kernel-module-ip-set kernel-module-ip-vs \
                      kernel-module-ip-vs-rr kernel-module-iptable-filter kernel-module-iptable-nat \
