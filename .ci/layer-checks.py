@@ -126,8 +126,18 @@ def check_patches():
             fail(rel, 'patch without a valid Upstream-Status:')
 
 
+def check_ci_apt():
+    # CI runs on a shared machine: an apt-get without the dpkg lock timeout fails at once when another one runs.
+    for rel in sorted(glob.glob('.ci/**/*.sh', root_dir=ROOT, recursive=True) + ['.ci/run', '.ci/test']):
+        for n, line in enumerate(read(rel).splitlines(), 1):
+            code = line.split('#', 1)[0]
+            if re.search(r'\bapt-get\b', code) and 'DPkg::Lock::Timeout' not in code and 'apt_opts' not in code:
+                fail('%s:%d' % (rel, n), 'apt-get without -o DPkg::Lock::Timeout (use apt_install/apt_update '
+                     'from .ci/lib.sh)')
+
+
 for check in (check_units, check_file_uris, check_distro_features, check_kernel_gate, check_node_tools,
-              check_python, check_patches):
+              check_python, check_patches, check_ci_apt):
     check()
 
 if failures:
