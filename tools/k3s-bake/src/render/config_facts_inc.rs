@@ -13,6 +13,14 @@ use crate::generated::Context;
 /// Path of the include, relative to the layer root.
 pub const PATH: &str = "recipes-containers/k3s/k3s-config-facts.inc";
 
+/// A path under /etc as `${sysconfdir}/...` (oelint's rule, and the form the recipe's other paths take).
+fn bb_path(path: &str) -> String {
+    match path.strip_prefix("/etc/") {
+        Some(rest) => format!("${{sysconfdir}}/{rest}"),
+        None => path.to_string(),
+    }
+}
+
 fn kind(k: Kind) -> &'static str {
     match k {
         Kind::Bool => "bool",
@@ -31,10 +39,10 @@ pub fn render(_ctx: &Context) -> Result<String> {
          # key the layer writes against its role's list. `k3s server` drops config keys it does not define; `k3s\n\
          # agent` refuses them (flag provided but not defined), so the agent gets a config file of its own.\n",
     );
-    let _ = writeln!(out, "K3S_SERVER_CONFIG = \"{}\"", paths::CONFIG_FILE);
-    let _ = writeln!(out, "K3S_SERVER_CONFIG_DROPIN_DIR = \"{}\"", paths::CONFIG_DROPIN_DIR);
-    let _ = writeln!(out, "K3S_AGENT_CONFIG = \"{}\"", paths::AGENT_CONFIG_FILE);
-    let _ = writeln!(out, "K3S_AGENT_CONFIG_DROPIN_DIR = \"{}\"", paths::AGENT_CONFIG_DROPIN_DIR);
+    let _ = writeln!(out, "K3S_SERVER_CONFIG = \"{}\"", bb_path(paths::CONFIG_FILE));
+    let _ = writeln!(out, "K3S_SERVER_CONFIG_DROPIN_DIR = \"{}\"", bb_path(paths::CONFIG_DROPIN_DIR));
+    let _ = writeln!(out, "K3S_AGENT_CONFIG = \"{}\"", bb_path(paths::AGENT_CONFIG_FILE));
+    let _ = writeln!(out, "K3S_AGENT_CONFIG_DROPIN_DIR = \"{}\"", bb_path(paths::AGENT_CONFIG_DROPIN_DIR));
     for (var, cmd) in [("K3S_SERVER_FLAGS", Command::Server), ("K3S_AGENT_FLAGS", Command::Agent)] {
         let _ = writeln!(out, "{var} = \"\\");
         for f in cmd.flags() {
@@ -61,6 +69,6 @@ mod tests {
         let (server, agent) = text.split_once("K3S_AGENT_FLAGS").unwrap();
         assert!(server.contains("    disable=slice \\\n") && !agent.contains("    disable="));
         assert!(agent.contains("    token=string \\\n    t=string \\\n"));
-        assert!(text.contains("K3S_AGENT_CONFIG = \"/etc/rancher/k3s/agent.yaml\"\n"));
+        assert!(text.contains("K3S_AGENT_CONFIG = \"${sysconfdir}/rancher/k3s/agent.yaml\"\n"));
     }
 }
