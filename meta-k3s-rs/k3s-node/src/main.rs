@@ -92,9 +92,10 @@ struct CheckCli {
 #[derive(Debug, Parser)]
 #[command(name = "k3s-role-setup", disable_version_flag = true)]
 struct RoleCli {
-    /// Read the command line from FILE
-    #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
-    cmdline: PathBuf,
+    /// Read the command line from FILE [default: /proc/cmdline; in a container, PID 1's arguments, as systemd
+    /// reads them for ConditionKernelCommandLine=]
+    #[arg(long, value_name = "FILE")]
+    cmdline: Option<PathBuf>,
     /// Configure the system below DIR (an image root)
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
@@ -159,8 +160,10 @@ fn run_check(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
 fn run_roles(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = RoleCli::parse_from(args);
-    let line = std::fs::read(&cli.cmdline).with_context(|| cli.cmdline.display().to_string())?;
-    let req = roles::parse_request(&line)?;
+    let req = match &cli.cmdline {
+        Some(f) => roles::parse_request(&std::fs::read(f).with_context(|| f.display().to_string())?)?,
+        None => roles::boot_request(Path::new("/"))?,
+    };
     let root = root_dir(&cli.root)?;
     roles::apply(&req, &root, &cli.proc_dir, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)

@@ -79,6 +79,14 @@ pub enum RoleError {
     /// The agent could not be configured.
     #[error(transparent)]
     Agent(#[from] AgentError),
+    /// Reading the command line failed.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// Writing the config drop-in failed.
     #[error("{path}: {source}")]
     Write {
@@ -99,8 +107,13 @@ fn valid_iface(s: &str) -> bool {
 /// Reads the `k3s.*` parameters. Unknown `k3s.*` keys are errors, so a typo does not silently leave a node
 /// unconfigured; other parameters are ignored. Later parameters override earlier ones, as for the kernel.
 pub fn parse_request(line: &[u8]) -> Result<RoleRequest, RoleError> {
+    parse_params(cmdline::parse(line))
+}
+
+/// [`parse_request`] over parameters already split.
+pub fn parse_params<'a>(params: impl IntoIterator<Item = cmdline::Param<'a>>) -> Result<RoleRequest, RoleError> {
     let mut req = RoleRequest::default();
-    for p in cmdline::parse(line) {
+    for p in params {
         let Some(key) = p.key.strip_prefix(b"k3s.") else { continue };
         let key = String::from_utf8_lossy(key).into_owned();
         let value = p.value.ok_or_else(|| RoleError::Param(format!("k3s.{key} needs a value (k3s.{key}=...)")))?;
@@ -142,6 +155,27 @@ pub fn parse_request(line: &[u8]) -> Result<RoleRequest, RoleError> {
         }
     }
     Ok(req)
+}
+
+/// The request role setup reads at boot, from where systemd reads the command line for
+/// `ConditionKernelCommandLine=` (which is what starts k3s-role-setup.service): `/proc/cmdline`, except in a
+/// container (systemd writes `/run/systemd/container`), where the kernel's line belongs to the host and systemd
+/// reads PID 1's arguments instead, each argument one parameter (a value may hold spaces and quotes there).
+pub fn boot_request(root: &Path) -> Result<RoleRequest, RoleError> {
+    let read = |rel: &str| {
+        let p = root.join(rel);
+        std::fs::read(&p).map_err(|source| RoleError::Read { path: p, source })
+    };
+    if !root.join("run/systemd/container").exists() {
+        return parse_request(&read("proc/cmdline")?);
+    }
+    let argv = read("proc/1/cmdline")?;
+    parse_params(argv.split(|&b| b == 0).skip(1).filter(|a| !a.is_empty()).map(|arg| {
+        match arg.iter().position(|&b| b == b'=') {
+            Some(eq) => cmdline::Param { key: &arg[..eq], value: Some(&arg[eq + 1..]) },
+            None => cmdline::Param { key: arg, value: None },
+        }
+    }))
 }
 
 /// `k3s.server` as a URL: a bare host (or host:port) means `https://HOST:6443`.
@@ -318,6 +352,20 @@ mod tests {
         ] {
             assert!(parse_request(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn boot_command_line_in_a_container_is_pid1s_arguments() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
+        std::fs::write(root.path().join("proc/cmdline"), b"BOOT_IMAGE=/vmlinuz root=/dev/vda\n").unwrap();
+        std::fs::write(root.path().join("proc/1/cmdline"), b"/lib/systemd/systemd\0k3s.role=agent\0k3s.token=a b\0")
+            .unwrap();
+        assert_eq!(boot_request(root.path()).unwrap(), RoleRequest::default());
+        std::fs::create_dir_all(root.path().join("run/systemd")).unwrap();
+        std::fs::write(root.path().join("run/systemd/container"), b"systemd-nspawn\n").unwrap();
+        let req = boot_request(root.path()).unwrap();
+        assert_eq!((req.role, req.token.as_deref()), (Some(Role::Agent), Some("a b")));
     }
 
     #[test]
