@@ -137,6 +137,15 @@ def run_install(d, files_dir):
         bb.build.exec_func(f, d)
 
 
+def run_install_postfuncs_only(d, files_dir):
+    """Only do_install's postfuncs (the units and config files; the shell part installs binaries)."""
+    for var in ("T", "B", "D"):
+        os.makedirs(d.getVar(var), exist_ok=True)
+    shutil.copytree(files_dir, d.getVar("UNPACKDIR"), dirs_exist_ok=True)
+    for f in (d.getVarFlag("do_install", "postfuncs") or "").split():
+        bb.build.exec_func(f, d)
+
+
 def packages(d):
     """{package: [paths relative to ${D}]} by PACKAGES order, first match wins; unclaimed files are an error."""
     dest = d.getVar("D")

@@ -142,6 +142,23 @@ fn main() -> ExitCode {
     if name.starts_with("containerd-shim") {
         node::shim();
     }
+    // `print-flags server|agent`: the flags the config files expand to, one per line (for tests of the layer's
+    // rendered config files), with k3s's warnings on stderr.
+    if argv.get(1).map(String::as_str) == Some("print-flags") {
+        let mut args = vec![name.clone()];
+        args.extend(argv.iter().skip(2).cloned());
+        return match config::expand(&args, std::env::var("K3S_CONFIG_FILE").ok()) {
+            Ok((flags, warnings)) => {
+                warnings.iter().for_each(|w| log("warning", w));
+                flags.iter().skip(2).for_each(|f| println!("{f}"));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                log("fatal", &e);
+                ExitCode::from(1)
+            }
+        };
+    }
     let cmd = match argv.get(1).map(String::as_str) {
         Some("server") => Command::Server,
         Some("agent") => Command::Agent,
