@@ -2,8 +2,19 @@
 # run commands in it through nsenter, shut it down, and remove every process and cgroup the suite made.
 #
 # systemd-nspawn without D-Bus on the host needs --register=no --keep-unit (no machined); commands go through
-# nsenter into the container's namespaces (no machinectl). Each boot runs in cgroups of its own under
-# /sys/fs/cgroup/{systemd,unified}/ (the host has the hybrid layout), which `ct_cleanup_all` empties and removes.
+# nsenter into the container's namespaces (no machinectl). Each boot runs in cgroups of its own, which
+# `ct_cleanup_all` empties and removes: under /sys/fs/cgroup/{systemd,unified}/ on a hybrid host (the CI machines),
+# under /sys/fs/cgroup/ on a unified (cgroup v2 only) one.
+ct_hierarchies() {
+    if [ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/systemd ]; then
+        echo /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+    elif [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+        echo /sys/fs/cgroup
+    else
+        ct_log "no usable cgroup hierarchy under /sys/fs/cgroup"
+        return 1
+    fi
+}
 
 # CT_WORK: the suite's work directory (mounts below it are removed by ct_cleanup_all).
 
@@ -14,12 +25,13 @@ ct_boot() {
     local name=$1 root=$2 log=$3
     shift 3
     local cg="k3s-suite-$$-$name-$RANDOM"
-    local h
-    for h in systemd unified; do
-        mkdir -p "/sys/fs/cgroup/$h/$cg"
+    local h hierarchies
+    hierarchies=$(ct_hierarchies)
+    for h in $hierarchies; do
+        mkdir -p "$h/$cg"
     done
     (
-        for h in systemd unified; do echo "$BASHPID" > "/sys/fs/cgroup/$h/$cg/cgroup.procs"; done
+        for h in $hierarchies; do echo "$BASHPID" > "$h/$cg/cgroup.procs"; done
         SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec setsid systemd-nspawn -q -D "$root" --boot --register=no \
             --keep-unit --console=pipe --private-network -M "$name" "$@" </dev/null >"$log" 2>&1
     ) &
@@ -69,8 +81,8 @@ ct_poweroff() {
 # (cgroups k3s-suite-<suite pid>-*, mounts below CT_WORK), so containers booted in a test's subshell are found too.
 ct_cleanup_all() {
     local h cg pid pids
-    for h in unified systemd; do
-        for cg in /sys/fs/cgroup/$h/k3s-suite-$$-*; do
+    for h in $(ct_hierarchies); do
+        for cg in "$h"/k3s-suite-$$-*; do
             [ -d "$cg" ] || continue
             for _ in $(seq 20); do
                 pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)

@@ -20,6 +20,7 @@ done
 
 CT_WORK=$(mktemp -d /var/tmp/k3s-systemd-suite.XXXXXX)
 trap 'ct_cleanup_all; rm -rf "$CT_WORK"' EXIT
+trap 'exit 130' INT TERM
 CACHE=${K3S_CI_CACHE:-/var/tmp/meta-k3s-rs-ci}
 PKGS=systemd,systemd-sysv,dbus,iproute2,iptables,kmod,procps,util-linux
 BASE=$CACHE/bookworm-minbase
