@@ -24,6 +24,11 @@ RECIPE = os.path.join(bbinstall.LAYER, "recipes-containers/k3s/k3s_git.bb")
 FILES = os.path.join(bbinstall.LAYER, "recipes-containers/k3s/files")
 
 
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 class Capture(logging.Handler):
     def __init__(self):
         super().__init__(logging.ERROR)
@@ -60,17 +65,36 @@ class K3sRecipe(unittest.TestCase):
         bbinstall.run_install_postfuncs_only(d, FILES)
         return d.getVar("D")
 
+    def test_layer_conf_registers_the_knobs_for_task_signatures(self):
+        """conf/layer.conf's addpylib, through BitBake's parser: the knobs module's functions, and the variables
+        they read, enter the code-dependency table task signatures are computed from."""
+        import bb.codeparser
+        d = bb.data.init()
+        d.setVar("LAYERDIR", bbinstall.LAYER)
+        d.setVar("BBPATH", bbinstall.LAYER)
+        bb.parse.handle(os.path.join(bbinstall.LAYER, "conf/layer.conf"), d, True, baseconfig=True)
+        deps = bb.codeparser.modulecode_deps
+        self.assertIn("k3s_config.knobs.install", deps)
+        for var in ("K3S_EXTRA_CONFIG", "K3S_AGENT_EXTRA_CONFIG", "K3S_CLUSTER_CIDR", "K3S_SERVER_CONFIG_DROPIN_DIR"):
+            self.assertIn(var, deps["k3s_config.knobs.role_config"][0])
+        for var in ("K3S_SERVER_FLAGS", "K3S_AGENT_FLAGS"):
+            self.assertIn(var, deps["k3s_config.knobs.flags"][0])
+        for var in ("K3S_SERVER_CONFIG", "K3S_AGENT_CONFIG", "K3S_CLEANUP_ON_STOP", "D"):
+            self.assertIn(var, deps["k3s_config.knobs.install"][0])
+        self.assertIn("K3S_CNI_BIN_DIR", deps["k3s_config.knobs.substitute"][0])
+        self.assertIn("k3s_config.knobs.role_config", deps["k3s_config.knobs.install"][1])
+
     # --- parse-time checks --------------------------------------------------------------------------------------
 
     def test_defaults_parse_and_render_server_and_agent_configs(self):
         d = self.parse()
         dest = self.install(d)
-        server = open(dest + "/etc/rancher/k3s/config.yaml").read()
-        agent = open(dest + "/etc/rancher/k3s/agent.yaml").read()
+        server = _read(dest + "/etc/rancher/k3s/config.yaml")
+        agent = _read(dest + "/etc/rancher/k3s/agent.yaml")
         self.assertIn('cluster-cidr: "10.42.0.0/16"\n', server)
         self.assertIn('disable:\n  - "traefik"\n', server)
         self.assertNotRegex(agent, r"(?m)^[a-z]", "no server key reaches the agent's config")
-        unit = open(dest + "/usr/lib/systemd/system/k3s-agent.service").read()
+        unit = _read(dest + "/usr/lib/systemd/system/k3s-agent.service")
         self.assertIn("Environment=K3S_CONFIG_FILE=/etc/rancher/k3s/agent.yaml\n", unit)
         self.assertNotRegex(unit, r"@[A-Z_]+@")
         self.assertTrue(os.path.exists(dest + "/usr/lib/systemd/system/k3s.service.d/50-cleanup-on-stop.conf"))
@@ -81,7 +105,7 @@ class K3sRecipe(unittest.TestCase):
         self.refused(["K3S_CLUSTER_CIDR", "more than one IPv4"], K3S_CLUSTER_CIDR="10.42.0.0/16,10.44.0.0/16")
         self.refused(["overlap"], K3S_CLUSTER_CIDR="10.0.0.0/8", K3S_SERVICE_CIDR="10.43.0.0/16")
         d = self.parse(K3S_CLUSTER_CIDR="10.42.0.0/16,fd00:42::/56", K3S_SERVICE_CIDR="10.43.0.0/16,fd00:43::/112")
-        server = open(self.install(d) + "/etc/rancher/k3s/config.yaml").read()
+        server = _read(self.install(d) + "/etc/rancher/k3s/config.yaml")
         self.assertIn('cluster-cidr: "10.42.0.0/16,fd00:42::/56"\n', server)
 
     def test_cni_bin_dir_and_go_tags(self):
@@ -102,7 +126,7 @@ class K3sRecipe(unittest.TestCase):
         extra = ('tls-san:\\n  - "a b"\\n  - \'it\'\'s\'\\nnode-label+: ["x=$HOME", "y=`touch %s`"]\\n'
                  'kubelet-arg: "max-pods=$(reboot) ; echo"\\nnode-name: plain-name # comment' % marker)
         d = self.parse(K3S_EXTRA_CONFIG=extra)
-        server = open(self.install(d) + "/etc/rancher/k3s/config.yaml").read()
+        server = _read(self.install(d) + "/etc/rancher/k3s/config.yaml")
         self.assertFalse(os.path.exists(marker), "a backtick ran on the build host")
         self.assertIn('tls-san:\n  - "a b"\n  - "it\'s"\n', server)
         self.assertIn('node-label+:\n  - "x=$HOME"\n  - "y=`touch %s`"\n' % marker, server)
@@ -119,7 +143,7 @@ class K3sRecipe(unittest.TestCase):
         self.refused(["K3S_EXTRA_CONFIG line 1", "needs quotes"], K3S_EXTRA_CONFIG="tls-san: {a: b}")
         self.refused(["K3S_AGENT_EXTRA_CONFIG line 1", "unterminated"], K3S_AGENT_EXTRA_CONFIG='node-label: "a')
         d = self.parse(K3S_AGENT_EXTRA_CONFIG="node-label:\\n  - role=edge\\nkubelet-arg: [a=b]")
-        agent = open(self.install(d) + "/etc/rancher/k3s/agent.yaml").read()
+        agent = _read(self.install(d) + "/etc/rancher/k3s/agent.yaml")
         self.assertIn('node-label:\n  - "role=edge"\nkubelet-arg:\n  - "a=b"\n', agent)
 
     def test_rendered_configs_are_yaml_k3s_reads_back(self):

@@ -40,9 +40,12 @@ class KnobError(Exception):
     """A knob's value is not valid; the message names the variable and what is expected."""
 
 
+# Every d.getVar below names its variable literally: BitBake's code parser records those names as the task's
+# variable dependencies (a computed name would not re-run do_install when that variable changes).
+
 def flags(d, role):
     """{flag name or alias: kind} of `k3s ROLE` (k3s-config-facts.inc)."""
-    value = d.getVar('K3S_%s_FLAGS' % role.upper()) or ''
+    value = (d.getVar('K3S_SERVER_FLAGS') if role == 'server' else d.getVar('K3S_AGENT_FLAGS')) or ''
     out = {}
     for item in value.split():
         name, _, kind = item.partition('=')
@@ -320,14 +323,16 @@ def role_config(d, role):
         disabled = disabled_components(d)
         if disabled:
             layer.append(('disable', 'K3S_DISABLE_COMPONENTS', disabled))
-        extra_var, dropin_dir = 'K3S_EXTRA_CONFIG', d.getVar('K3S_SERVER_CONFIG_DROPIN_DIR')
+        extra_var, extra_text = 'K3S_EXTRA_CONFIG', d.getVar('K3S_EXTRA_CONFIG')
+        dropin_dir = d.getVar('K3S_SERVER_CONFIG_DROPIN_DIR')
     else:
         layer = []
-        extra_var, dropin_dir = 'K3S_AGENT_EXTRA_CONFIG', d.getVar('K3S_AGENT_CONFIG_DROPIN_DIR')
+        extra_var, extra_text = 'K3S_AGENT_EXTRA_CONFIG', d.getVar('K3S_AGENT_EXTRA_CONFIG')
+        dropin_dir = d.getVar('K3S_AGENT_CONFIG_DROPIN_DIR')
     for key, var, _ in layer:
         if key not in known:
             raise KnobError('%s: the layer would write "%s", which `k3s %s` does not define' % (var, key, role))
-    extra = parse_extra(extra_var, d.getVar(extra_var))
+    extra = parse_extra(extra_var, extra_text)
     check_entries(extra_var, role, extra, known, {k: v for k, v, _ in layer})
     text = HEADER % (role, dropin_dir)
     body = _render([(k, False, v) for k, _, v in layer])
@@ -351,8 +356,10 @@ def validate(d):
 # --- do_install --------------------------------------------------------------------------------------------------
 
 def substitute(d, name, text):
+    values = {'bindir': d.getVar('bindir'), 'base_sbindir': d.getVar('base_sbindir'),
+              'K3S_CNI_BIN_DIR': d.getVar('K3S_CNI_BIN_DIR'), 'K3S_AGENT_CONFIG': d.getVar('K3S_AGENT_CONFIG')}
     for placeholder, var in UNIT_SUBSTITUTIONS.items():
-        text = text.replace('@%s@' % placeholder, d.getVar(var))
+        text = text.replace('@%s@' % placeholder, values[var])
     left = re.findall(r'@[A-Z_]+@', text)
     if left:
         raise KnobError('%s: no substitution for %s (knobs.UNIT_SUBSTITUTIONS)' % (name, ' '.join(sorted(set(left)))))
@@ -379,7 +386,7 @@ def install(d):
             with open(os.path.join(src, CLEANUP_DROPIN), encoding='utf-8') as f:
                 text = substitute(d, CLEANUP_DROPIN, f.read())
             _write(os.path.join(unitdir, unit + '.d', '50-cleanup-on-stop.conf'), text, 0o644)
-    for role in ('server', 'agent'):
-        path = dest + d.getVar('K3S_%s_CONFIG' % role.upper())
-        _write(path, role_config(d, role), 0o644)
-        os.makedirs(dest + d.getVar('K3S_%s_CONFIG_DROPIN_DIR' % role.upper()), exist_ok=True)
+    _write(dest + d.getVar('K3S_SERVER_CONFIG'), role_config(d, 'server'), 0o644)
+    os.makedirs(dest + d.getVar('K3S_SERVER_CONFIG_DROPIN_DIR'), exist_ok=True)
+    _write(dest + d.getVar('K3S_AGENT_CONFIG'), role_config(d, 'agent'), 0o644)
+    os.makedirs(dest + d.getVar('K3S_AGENT_CONFIG_DROPIN_DIR'), exist_ok=True)
