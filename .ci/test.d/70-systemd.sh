@@ -28,6 +28,7 @@ BASE=$CACHE/bookworm-minbase
 # --- the Debian root, once per run --------------------------------------------------------------------------------
 if [ "$(cat "$BASE.stamp" 2>/dev/null)" != "$PKGS" ]; then
     ct_log "debootstrap bookworm minbase ($PKGS)"
+    t0=$SECONDS
     rm -rf "$BASE" "$BASE.tmp"
     mkdir -p "$CACHE"
     debootstrap --variant=minbase --include="$PKGS" bookworm "$BASE.tmp" http://deb.debian.org/debian \
@@ -37,16 +38,19 @@ if [ "$(cat "$BASE.stamp" 2>/dev/null)" != "$PKGS" ]; then
     mkdir -p "$BASE.tmp/var/log/journal" # persistent journal: read after poweroff from the overlay's upper dir
     mv "$BASE.tmp" "$BASE"
     echo "$PKGS" > "$BASE.stamp"
+    ct_log "debootstrap: $((SECONDS - t0)) s"
 fi
 
 # --- the layer, installed by its recipes ----------------------------------------------------------------------
 ct_log "building k3s-node and the k3s stand-in"
+t0=$SECONDS
 cargo build --quiet --locked -p k3s-node -p k3s-standin
 TARGET=$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 IMAGE=$CT_WORK/image
 mkdir -p "$IMAGE"
 python3 .ci/systemd/bbinstall.py "$IMAGE" --work "$CT_WORK/bb" --k3s "$TARGET/debug/k3s-standin" \
     --node "$TARGET/debug/k3s-node" > "$CT_WORK/bbinstall.log" || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
+ct_log "build and install through the recipes: $((SECONDS - t0)) s"
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -337,5 +341,5 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     fi
     ct_cleanup_all
 done
-echo "systemd suite: $passed passed, ${#failed[@]} failed"
+echo "systemd suite: $passed passed, ${#failed[@]} failed ($SECONDS s in all)"
 [ ${#failed[@]} -eq 0 ]
