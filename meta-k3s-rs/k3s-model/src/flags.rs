@@ -18,7 +18,9 @@
 //! ones it holds (k3s 1.36's module graph has urfave/cli v1.22.16 and no v3), with the agent flags of 1.3x (no
 //! `cluster-secret`, `no-flannel` or `docker` as visible flags; `vpn-auth`, `flannel-cni-conf`,
 //! `disable-apiserver-lb`, `bind-address` present). `k3s-bake bump` re-reads them from the pinned tree when it has
-//! one (DESIGN: facts from upstream source).
+//! one (DESIGN: facts from upstream source). Recorded from the reading: `pkg/configfilearg/parser.go` at k3s commit
+//! f646604010affc6a1d3233a8a0870bca46bf80cf (`ConfigFlags`, `.d` drop-ins, `key+`, `stripInvalidFlags`); the
+//! index gave `agent.go`, `server.go` and the newest `defaultparser.go` without a commit.
 
 /// A k3s subcommand whose flags the layer's config must fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
