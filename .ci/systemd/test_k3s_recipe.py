@@ -146,6 +146,25 @@ class K3sRecipe(unittest.TestCase):
         agent = _read(self.install(d) + "/etc/rancher/k3s/agent.yaml")
         self.assertIn('node-label:\n  - "role=edge"\nkubelet-arg:\n  - "a=b"\n', agent)
 
+    def test_each_role_package_ships_its_own_config(self):
+        """The real do_install (shell and postfunc), then FILES: the agent package never carries the server's
+        config, and every installed file is shipped by some package."""
+        d = self.parse()
+        os.makedirs(os.path.join(d.getVar("B"), "bin"), exist_ok=True)
+        for name in ("k3s", "containerd-shim-runc-v2"):
+            with open(os.path.join(d.getVar("B"), "bin", name), "w") as f:
+                f.write("#!/bin/sh\n")
+        bbinstall.run_install(d, FILES)
+        split = bbinstall.packages(d)
+        self.assertIn("/etc/rancher/k3s/config.yaml", split["k3s-server"])
+        self.assertIn("/etc/rancher/k3s/agent.yaml", split["k3s-agent"])
+        self.assertIn("/usr/lib/systemd/system/k3s.service", split["k3s-server"])
+        self.assertIn("/usr/lib/systemd/system/k3s-agent.service.d/50-cleanup-on-stop.conf", split["k3s-agent"])
+        self.assertFalse([p for p in split["k3s-agent"] + split["k3s"] if p.startswith("/etc/rancher/k3s/config.yaml")
+                          and not p.endswith(".d")], "the server's config outside k3s-server")
+        self.assertEqual(d.getVar("CONFFILES:k3s-agent"), "/etc/rancher/k3s/agent.yaml")
+        self.assertEqual(d.getVar("CONFFILES:k3s-server"), "/etc/rancher/k3s/config.yaml")
+
     def test_rendered_configs_are_yaml_k3s_reads_back(self):
         """The stand-in k3s (k3s's own merge rules) reads the rendered server config back to the same flags."""
         standin = os.environ.get("K3S_STANDIN")
