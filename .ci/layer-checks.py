@@ -10,6 +10,8 @@ import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+sys.path.insert(0, os.path.join(ROOT, 'lib'))
+import k3s_config.knobs as knobs  # noqa: E402  (what the k3s recipe's do_install runs)
 failures = []
 
 
@@ -30,7 +32,7 @@ def bb_value(text, var):
 
 def check_units():
     recipe = read('recipes-containers/k3s/k3s_git.bb')
-    substituted = set(re.findall(r"-e 's#@([A-Z_]+)@#", recipe))
+    substituted = set(knobs.UNIT_SUBSTITUTIONS)
     for unit in ('k3s.service', 'k3s-agent.service', 'cleanup-on-stop.conf'):
         rel = 'recipes-containers/k3s/files/' + unit
         text = read(rel)
@@ -57,6 +59,42 @@ def check_units():
         want = 'ExecStart=@BINDIR@/k3s %s' % ('server' if unit == 'k3s.service' else 'agent')
         if want not in text.splitlines():
             fail(rel, 'missing "%s"' % want)
+
+
+def check_unit_install():
+    """The units are installed from one description: lib/k3s_config/knobs.py, run by the recipe's do_install and,
+    through .ci/systemd/bbinstall.py, by the systemd suite. Nothing else may install them."""
+    recipe = read('recipes-containers/k3s/k3s_git.bb')
+    files = sorted(os.listdir(os.path.join(ROOT, 'recipes-containers/k3s/files')))
+    described = sorted(list(knobs.UNITS) + [knobs.CLEANUP_DROPIN])
+    if files != described:
+        fail('recipes-containers/k3s/files', 'files %s but lib/k3s_config/knobs.py installs %s' % (files, described))
+    if 'do_install[postfuncs] += "k3s_install_units_and_config"' not in recipe or \
+            'k3s_config.knobs.install(d)' not in recipe:
+        fail('recipes-containers/k3s/k3s_git.bb', 'do_install must install units and config through '
+             'k3s_config.knobs.install (the description the systemd suite runs)')
+    if 'require k3s-config-facts.inc' not in recipe:
+        fail('recipes-containers/k3s/k3s_git.bb', 'must require the generated k3s-config-facts.inc')
+    if re.search(r'^\s*(install|sed|cp)\b.*\.service', recipe, re.M):
+        fail('recipes-containers/k3s/k3s_git.bb', 'a unit is installed by shell, not by k3s_config.knobs.install')
+    suite = read('.ci/test.d/70-systemd.sh')
+    if '.ci/systemd/bbinstall.py' not in suite:
+        fail('.ci/test.d/70-systemd.sh', 'must install the layer through .ci/systemd/bbinstall.py (the recipes)')
+    if re.search(r'recipes-containers/|\.service\.d/50-|systemctl --root', suite):
+        fail('.ci/test.d/70-systemd.sh', 'installs or enables units by itself: that drifts from the recipes')
+    node = read('recipes-containers/k3s-node/k3s-node.inc')
+    if 'k3s-role-setup.service' not in node:
+        fail('recipes-containers/k3s-node/k3s-node.inc', 'does not install k3s-role-setup.service')
+    agent = read('recipes-containers/k3s/files/k3s-agent.service')
+    if not re.search(r'^After=.*\bk3s\.service\b', agent, re.M):
+        fail('recipes-containers/k3s/files/k3s-agent.service', 'needs After=k3s.service: a role switch must finish '
+             'the stopping unit\'s cleanup before the other unit starts')
+    if 'Environment=K3S_CONFIG_FILE=@AGENT_CONFIG@' not in agent.splitlines():
+        fail('recipes-containers/k3s/files/k3s-agent.service', 'the agent must read its own config file '
+             '(k3s agent refuses the server-only keys of config.yaml)')
+    for unit in knobs.UNITS + (knobs.CLEANUP_DROPIN,):
+        if re.search(r'K3S_TOKEN=|K3S_AGENT_TOKEN=', read('recipes-containers/k3s/files/' + unit)):
+            fail('recipes-containers/k3s/files/' + unit, 'a token in a unit is readable by every user')
 
 
 def check_file_uris():
@@ -136,7 +174,7 @@ def check_ci_apt():
                      'from .ci/lib.sh)')
 
 
-for check in (check_units, check_file_uris, check_distro_features, check_kernel_gate, check_node_tools,
+for check in (check_units, check_unit_install, check_file_uris, check_distro_features, check_kernel_gate, check_node_tools,
               check_python, check_patches, check_ci_apt):
     check()
 

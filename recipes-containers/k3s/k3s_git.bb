@@ -1,13 +1,15 @@
 SUMMARY = "k3s: lightweight, certified Kubernetes in one binary"
 DESCRIPTION = "k3s built from source as upstream's scripts/build does (version ldflags, build tags, embedded \
 manifests and static charts), with kubectl, crictl, ctr and containerd as links to the multi-call binary, \
-systemd units for server and agent and /etc/rancher/k3s/config.yaml rendered from BitBake variables."
+systemd units for server and agent and a k3s config file per role rendered from BitBake variables."
 HOMEPAGE = "https://k3s.io"
 BUGTRACKER = "https://github.com/k3s-io/k3s/issues"
 SECTION = "console/network"
 
 require conf/include/k3s-spec.inc
 require conf/include/k3s-cni.inc
+# Each role's config file and the flags k3s server / k3s agent define (rendered by k3s-bake from k3s_model).
+require k3s-config-facts.inc
 
 # k3s's own licence first; k3s-licenses.inc (rendered by k3s-bake from the module graph) appends every Go
 # module's licence and LIC_FILES_CHKSUM entry ("+="), the way OE-Core's recipetool go handler writes it.
@@ -55,42 +57,30 @@ COMPATIBLE_HOST = "^(?!mips).*"
 # Valid: coredns servicelb traefik local-storage metrics-server runtimes.
 K3S_DISABLE_COMPONENTS ??= ""
 K3S_KUBECONFIG_MODE ??= "0600"
-# Extra YAML lines appended to config.yaml verbatim (each "\n"-separated); prefer a config.yaml.d/*.yaml file.
+# Extra settings for the server's config (K3S_SERVER_CONFIG) and the agent's (K3S_AGENT_CONFIG): "key: value"
+# lines ("\n"-separated), each key a flag of that role, checked at parse time (lib/k3s_config/knobs.py).
 K3S_EXTRA_CONFIG ??= ""
+K3S_AGENT_EXTRA_CONFIG ??= ""
 # "1": stop every pod and clean up mounts, links and iptables chains when the k3s unit stops (see the drop-in).
 K3S_CLEANUP_ON_STOP ??= "1"
 
 # K3S_CLUSTER_CIDR, K3S_SERVICE_CIDR and K3S_VALID_FLANNEL_BACKENDS come from conf/include/k3s-spec.inc.
 K3S_VALID_COMPONENTS = "coredns servicelb traefik local-storage metrics-server runtimes"
 
-# Parse-time validation: a wrong knob must stop the build with its name, not produce a broken config.yaml.
+# Parse-time validation (lib/k3s_config/knobs.py): a wrong knob stops parsing with its name and what is expected,
+# rather than producing a config k3s refuses: the flannel backend, disabled components, 0/1 switches, kubeconfig
+# mode, K3S_CLUSTER_CIDR/K3S_SERVICE_CIDR (networks, one per address family, disjoint), K3S_CNI_BIN_DIR
+# (absolute), K3S_GO_TAGS (non-empty tags), and every key of each role's config against that role's flags.
 # nooelint: oelint.task.noanonpython
 python __anonymous() {
-    def bad(var, value, valid):
-        bb.fatal("k3s: %s = \"%s\" is not valid; expected %s (set it in local.conf)" % (var, value, valid))
-
-    backend = d.getVar('K3S_FLANNEL_BACKEND')
-    if backend not in d.getVar('K3S_VALID_FLANNEL_BACKENDS').split():
-        bad('K3S_FLANNEL_BACKEND', backend, ' | '.join(d.getVar('K3S_VALID_FLANNEL_BACKENDS').split()))
-    valid = d.getVar('K3S_VALID_COMPONENTS').split()
-    for c in d.getVar('K3S_DISABLE_COMPONENTS').split():
-        if c not in valid:
-            bad('K3S_DISABLE_COMPONENTS', c, 'a list of ' + ' '.join(valid))
-    for var in ('K3S_DEPLOY_TRAEFIK', 'K3S_CLEANUP_ON_STOP'):
-        if d.getVar(var) not in ('0', '1'):
-            bad(var, d.getVar(var), '"0" or "1"')
-    mode = d.getVar('K3S_KUBECONFIG_MODE')
-    if len(mode) not in (3, 4) or any(ch not in '01234567' for ch in mode):
-        bad('K3S_KUBECONFIG_MODE', mode, 'an octal file mode such as 0600')
+    import k3s_config.knobs
+    try:
+        k3s_config.knobs.validate(d)
+    except k3s_config.knobs.KnobError as e:
+        bb.fatal("k3s: %s (set it in local.conf)" % e)
     if d.getVar('K3S_FLANNEL_BACKEND') == 'wireguard-native':
         d.appendVar('RRECOMMENDS:' + d.getVar('PN'), ' kernel-module-wireguard')
 }
-
-def k3s_disabled(d):
-    disabled = d.getVar('K3S_DISABLE_COMPONENTS').split()
-    if d.getVar('K3S_DEPLOY_TRAEFIK') != '1' and 'traefik' not in disabled:
-        disabled.insert(0, 'traefik')
-    return ' '.join(disabled)
 
 # Build tags of upstream's scripts/build for linux, dynamic (OE links against the target's glibc and libseccomp):
 # ctrd (embedded containerd), netcgo/osusergo, providerless (no in-tree cloud providers), apparmor/seccomp.
@@ -180,50 +170,26 @@ do_install() {
         ln -sf k3s ${D}${bindir}/$link
     done
 
-    install -d ${D}${systemd_system_unitdir}
-    for unit in k3s.service k3s-agent.service; do
-        sed -e 's#@BINDIR@#${bindir}#g' -e 's#@BASE_SBINDIR@#${base_sbindir}#g' \
-            -e 's#@CNI_BIN_DIR@#${K3S_CNI_BIN_DIR}#g' \
-            ${UNPACKDIR}/$unit > ${D}${systemd_system_unitdir}/$unit
-        chmod 0644 ${D}${systemd_system_unitdir}/$unit
-        if [ "${K3S_CLEANUP_ON_STOP}" = "1" ]; then
-            install -d ${D}${systemd_system_unitdir}/$unit.d
-            sed -e 's#@BINDIR@#${bindir}#g' ${UNPACKDIR}/cleanup-on-stop.conf \
-                > ${D}${systemd_system_unitdir}/$unit.d/50-cleanup-on-stop.conf
-            chmod 0644 ${D}${systemd_system_unitdir}/$unit.d/50-cleanup-on-stop.conf
-        fi
-    done
-
-    # /etc/rancher/k3s/config.yaml from the knobs above; k3s merges config.yaml.d/*.yaml over it in lexical
-    # order, so images and users extend it without editing this file.
-    install -d -m 0755 ${D}${sysconfdir}/rancher/k3s/config.yaml.d
-    cfg=${D}${sysconfdir}/rancher/k3s/config.yaml
-    {
-        echo "# Written by meta-k3s-rs from BitBake variables (README: Knobs)."
-        echo "# Add settings as ${sysconfdir}/rancher/k3s/config.yaml.d/*.yaml instead of editing this file."
-        echo "write-kubeconfig-mode: \"${K3S_KUBECONFIG_MODE}\""
-        echo "flannel-backend: \"${K3S_FLANNEL_BACKEND}\""
-        echo "cluster-cidr: \"${K3S_CLUSTER_CIDR}\""
-        echo "service-cidr: \"${K3S_SERVICE_CIDR}\""
-        disabled="${@k3s_disabled(d)}"
-        if [ -n "$disabled" ]; then
-            echo "disable:"
-            for c in $disabled; do
-                echo "  - \"$c\""
-            done
-        fi
-        if [ -n "${K3S_EXTRA_CONFIG}" ]; then
-            printf '%b\n' "${K3S_EXTRA_CONFIG}"
-        fi
-    } > $cfg
-    chmod 0644 $cfg
-
     # Manifests dropped here are applied by the server on start (k3s's auto-deploy directory).
     install -d -m 0700 ${D}${localstatedir}/lib/rancher/k3s/server/manifests
     install -d -m 0755 ${D}${localstatedir}/lib/rancher/k3s/agent/images
 }
 
-do_install[vardeps] += "K3S_DISABLE_COMPONENTS K3S_DEPLOY_TRAEFIK K3S_EXTRA_CONFIG"
+# Units (with @BINDIR@, @BASE_SBINDIR@, @CNI_BIN_DIR@, @AGENT_CONFIG@ replaced), the cleanup drop-ins and each role's
+# config file, written from Python with d.getVar: no knob's value ever reaches a shell line. The systemd suite
+# (.ci/test.d/70-systemd.sh) runs this very do_install, postfunc included, to build the root it boots.
+do_install[postfuncs] += "k3s_install_units_and_config"
+python k3s_install_units_and_config() {
+    import k3s_config.knobs
+    try:
+        k3s_config.knobs.install(d)
+    except k3s_config.knobs.KnobError as e:
+        bb.fatal("k3s: %s" % e)
+}
+k3s_install_units_and_config[vardeps] += "K3S_EXTRA_CONFIG K3S_AGENT_EXTRA_CONFIG K3S_KUBECONFIG_MODE \
+    K3S_FLANNEL_BACKEND K3S_CLUSTER_CIDR K3S_SERVICE_CIDR K3S_DISABLE_COMPONENTS K3S_DEPLOY_TRAEFIK \
+    K3S_CLEANUP_ON_STOP K3S_CNI_BIN_DIR K3S_SERVER_CONFIG K3S_AGENT_CONFIG K3S_SERVER_CONFIG_DROPIN_DIR \
+    K3S_AGENT_CONFIG_DROPIN_DIR K3S_SERVER_FLAGS K3S_AGENT_FLAGS"
 
 # Names under which the multi-call binary acts as another program (upstream's cmd/server reexec table).
 K3S_MULTICALL_LINKS = "kubectl crictl ctr containerd"
@@ -236,11 +202,15 @@ SYSTEMD_SERVICE:${PN}-agent = "k3s-agent.service"
 # An agent needs a server URL and a token first: k3s-agent (node tools) or role setup enables it.
 SYSTEMD_AUTO_ENABLE:${PN}-agent = "disable"
 
+# Config per role: the server's settings are server-only keys that `k3s agent` refuses, so they ship with the server
+# unit, and the agent reads its own file (K3S_CONFIG_FILE in k3s-agent.service); both can be installed together.
 FILES:${PN}-server += "${systemd_system_unitdir}/k3s.service ${systemd_system_unitdir}/k3s.service.d \
-                      ${localstatedir}/lib/rancher/k3s/server"
-FILES:${PN}-agent += "${systemd_system_unitdir}/k3s-agent.service ${systemd_system_unitdir}/k3s-agent.service.d"
+                      ${K3S_SERVER_CONFIG} ${localstatedir}/lib/rancher/k3s/server"
+FILES:${PN}-agent += "${systemd_system_unitdir}/k3s-agent.service ${systemd_system_unitdir}/k3s-agent.service.d \
+                     ${K3S_AGENT_CONFIG}"
 FILES:${PN} += "${sysconfdir}/rancher ${localstatedir}/lib/rancher/k3s/agent"
-CONFFILES:${PN} = "${sysconfdir}/rancher/k3s/config.yaml"
+CONFFILES:${PN}-server = "${K3S_SERVER_CONFIG}"
+CONFFILES:${PN}-agent = "${K3S_AGENT_CONFIG}"
 
 # What k3s runs from PATH or needs on the node: runc (containerd's runtime), the CNI plugins and flannel's
 # (found through PATH, see the units), iptables (kube-proxy, flannel, network policy), iproute2, kmod (modprobe in

@@ -9,10 +9,12 @@
 //! * [`units`]: systemd unit names and the drop-in the agent writes.
 //! * [`net`]: interface names, network-namespace and firewall-chain prefixes k3s and flannel create, and ports.
 //! * [`tools`]: the names of the node tools, all links to one multi-call binary.
+//! * [`flags`]: the flags `k3s server` and `k3s agent` define (config keys per role) and k3s's error text.
 //!
 //! The crate has no dependencies and no I/O: it is a table of facts, compiled into on-target binaries and host
 //! tools alike.
 
+pub mod flags;
 pub mod kernel;
 pub mod net;
 pub mod paths;

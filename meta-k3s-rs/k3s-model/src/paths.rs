@@ -8,6 +8,15 @@ pub const CONFIG_DIR: &str = "/etc/rancher/k3s";
 pub const CONFIG_FILE: &str = "/etc/rancher/k3s/config.yaml";
 /// Drop-in directory whose `*.yaml` files k3s merges over [`CONFIG_FILE`], in lexical order.
 pub const CONFIG_DROPIN_DIR: &str = "/etc/rancher/k3s/config.yaml.d";
+/// The config file of the agent unit (`K3S_CONFIG_FILE` in `k3s-agent.service`). Not [`CONFIG_FILE`]: an image may
+/// hold both roles (role setup picks one at boot), and `k3s agent` refuses the server-only keys a server's config
+/// holds (it does not drop unknown keys as `k3s server` does; see [`crate::flags`]).
+pub const AGENT_CONFIG_FILE: &str = "/etc/rancher/k3s/agent.yaml";
+/// Drop-in directory of [`AGENT_CONFIG_FILE`] (k3s reads `<config file>.d/*.yaml`).
+pub const AGENT_CONFIG_DROPIN_DIR: &str = "/etc/rancher/k3s/agent.yaml.d";
+/// The join token `k3s-agent` and role setup hand the agent through `K3S_TOKEN_FILE` (a secret, mode 0600): never
+/// in the unit's environment, which any user can read over D-Bus (`systemctl show`).
+pub const AGENT_TOKEN_FILE: &str = "/etc/rancher/k3s/agent-token";
 /// The admin kubeconfig the server writes.
 pub const KUBECONFIG: &str = "/etc/rancher/k3s/k3s.yaml";
 /// The join token a server writes for agents (a secret).

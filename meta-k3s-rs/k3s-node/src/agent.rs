@@ -1,7 +1,11 @@
 //! `k3s-agent`: point this node's k3s agent at a server and (re)start it.
 //!
-//! Everything is validated before anything is written; the drop-in is replaced atomically with mode 0600 (it
-//! holds the join token); only then is the old agent state cleared and the unit restarted.
+//! Everything is validated before anything is written. The token goes into its own file (mode 0600,
+//! [`paths::AGENT_TOKEN_FILE`]) that the unit names through `K3S_TOKEN_FILE`: never into the unit's environment,
+//! because any user reads a unit's `Environment=` over D-Bus (`systemctl show`), whatever the drop-in's mode. Both
+//! files are replaced atomically. Re-running with the same settings changes nothing (no rewrite, no reload, no
+//! restart of an active agent); new settings stop the agent first (so systemd never warns that its unit changed
+//! on disk), clear its old state, write, reload systemd once and start it.
 
 use crate::clean;
 use crate::server;
@@ -17,16 +21,15 @@ use std::path::{Path, PathBuf};
 pub struct AgentConfig {
     /// `https://host:port` of the server (`K3S_URL`).
     pub server: String,
-    /// The join token (`K3S_TOKEN`).
+    /// The join token, written to [`paths::AGENT_TOKEN_FILE`] (`--token`, or the legacy `--cluster-secret`,
+    /// which k3s 1.36's agent no longer defines: the cluster secret was the token's old name).
     pub token: Option<String>,
-    /// A file k3s reads the token from at start (`K3S_TOKEN_FILE`).
+    /// A file of the user's k3s reads the token from at start (`K3S_TOKEN_FILE`), instead of `token`.
     pub token_file: Option<String>,
     /// Node name (`K3S_NODE_NAME`).
     pub node_name: Option<String>,
     /// resolv.conf for the kubelet (`K3S_RESOLV_CONF`).
     pub resolv_conf: Option<String>,
-    /// Legacy shared secret (`K3S_CLUSTER_SECRET`).
-    pub cluster_secret: Option<String>,
 }
 
 /// The inputs as given (flags, else environment), before validation.
@@ -156,9 +159,20 @@ fn read_token_file(path: &Path) -> Result<String, AgentError> {
     let bytes = std::fs::read(path).map_err(read_err)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| AgentError::Invalid(format!("{}: token file is not UTF-8", path.display())))?;
-    let token = text.trim_end_matches(['\n', '\r']).trim();
+    // As k3s reads a token file (strings.TrimSpace).
+    let token = text.trim();
     unitesc::check_str(&format!("token in {}", path.display()), token)?;
     Ok(token.to_string())
+}
+
+/// k3s trims the token file it reads, so a token with surrounding whitespace would not arrive as given.
+fn check_token(name: &str, token: &str) -> Result<(), AgentError> {
+    if token.trim() != token {
+        return Err(AgentError::Invalid(format!(
+            "{name}: leading or trailing whitespace would be lost (k3s trims the token file it reads)"
+        )));
+    }
+    Ok(())
 }
 
 fn opt(name: &str, v: Option<OsString>) -> Result<Option<String>, ValueError> {
@@ -175,7 +189,21 @@ pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
         Some(t) if !t.is_empty() && Path::new(&t).is_file() => Some(read_token_file(Path::new(&t))?),
         other => opt("--token", other)?,
     };
+    let cluster_secret = opt("--cluster-secret", raw.cluster_secret)?;
+    if let Some(t) = &token {
+        check_token("--token", t)?;
+    }
+    if let Some(t) = &cluster_secret {
+        check_token("--cluster-secret", t)?;
+    }
+    if token.is_some() && cluster_secret.is_some() {
+        return Err(AgentError::Invalid("give --token or --cluster-secret, not both".into()));
+    }
+    let token = token.or(cluster_secret);
     let token_file = opt("--token-file", raw.token_file)?;
+    if token.is_some() && token_file.is_some() {
+        return Err(AgentError::Invalid("give --token or --token-file, not both".into()));
+    }
     if let Some(f) = &token_file {
         if !f.starts_with('/') {
             return Err(AgentError::Invalid(format!("--token-file {f:?}: must be an absolute path")));
@@ -185,8 +213,7 @@ pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
             read_token_file(Path::new(f))?;
         }
     }
-    let cluster_secret = opt("--cluster-secret", raw.cluster_secret)?;
-    if token.is_none() && token_file.is_none() && cluster_secret.is_none() {
+    if token.is_none() && token_file.is_none() {
         return Err(AgentError::Missing("missing --token, --token-file or --cluster-secret (or K3S_TOKEN ...)"));
     }
     let node_name = opt("--node-name", raw.node_name)?;
@@ -199,15 +226,21 @@ pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
     {
         return Err(AgentError::Invalid(format!("--resolv-conf {r:?}: must be an absolute path")));
     }
-    Ok(AgentConfig { server, token, token_file, node_name, resolv_conf, cluster_secret })
+    Ok(AgentConfig { server, token, token_file, node_name, resolv_conf })
 }
 
-/// The drop-in's contents.
+/// The drop-in's contents: no secret in it (the token is in [`paths::AGENT_TOKEN_FILE`]).
 pub fn render_dropin(cfg: &AgentConfig) -> String {
     let mut s = String::from(
-        "# Written by k3s-agent (meta-k3s-rs). Holds the join token: mode 0600. Re-run k3s-agent to change it.\n\
+        "# Written by k3s-agent (meta-k3s-rs). Re-run k3s-agent to change it. The token is in the file\n\
+         # K3S_TOKEN_FILE names (mode 0600), never here: any user can read a unit's environment.\n\
          [Service]\n",
     );
+    let token_file = match (&cfg.token_file, &cfg.token) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(_)) => Some(paths::AGENT_TOKEN_FILE.to_string()),
+        (None, None) => None,
+    };
     let mut env = |name: &str, v: &Option<String>| {
         if let Some(v) = v {
             s.push_str(&unitesc::environment_line(name, v));
@@ -215,23 +248,27 @@ pub fn render_dropin(cfg: &AgentConfig) -> String {
         }
     };
     env("K3S_URL", &Some(cfg.server.clone()));
-    env("K3S_TOKEN", &cfg.token);
-    env("K3S_TOKEN_FILE", &cfg.token_file);
+    env("K3S_TOKEN_FILE", &token_file);
     env("K3S_NODE_NAME", &cfg.node_name);
     env("K3S_RESOLV_CONF", &cfg.resolv_conf);
-    env("K3S_CLUSTER_SECRET", &cfg.cluster_secret);
     s
 }
 
-/// What happens after the drop-in is written.
+/// The token file's contents, when the token is ours to write.
+pub fn render_token(cfg: &AgentConfig) -> Option<String> {
+    cfg.token.as_ref().map(|t| format!("{t}\n"))
+}
+
+/// What happens after the files are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
     /// `--no-start`: only write (and reload systemd on the live node).
     No,
-    /// Interactive: clear old state, reload, enable, restart and wait.
+    /// Interactive: new settings stop the agent, clear its old state, reload once, enable and restart it, waiting;
+    /// the same settings only start it if it is not running.
     Restart,
-    /// From a unit at boot (role setup): clear old state only if the settings changed, reload, enable, start
-    /// without waiting.
+    /// From a unit at boot (role setup): as `Restart`, but starting without waiting (the caller is ordered before
+    /// the agent unit).
     Boot,
 }
 
@@ -250,7 +287,15 @@ fn under(root: &Path, abs: &str) -> PathBuf {
     root.join(abs.trim_start_matches('/'))
 }
 
-/// Writes the drop-in and (re)starts the agent as `start` says. `out` gets one line per step.
+fn same(path: &Path, contents: Option<&str>) -> bool {
+    match (std::fs::read(path), contents) {
+        (Ok(old), Some(new)) => old == new.as_bytes(),
+        (Err(e), None) => e.kind() == std::io::ErrorKind::NotFound,
+        _ => false,
+    }
+}
+
+/// Writes the token file and the drop-in and (re)starts the agent as `start` says. `out` gets one line per step.
 pub fn apply(
     cfg: &AgentConfig,
     target: &Target<'_>,
@@ -264,15 +309,65 @@ pub fn apply(
     {
         return Err(AgentError::ServerActive(reason));
     }
-    let path = under(target.root, units::AGENT_ENV_DROPIN);
+    let dropin = under(target.root, units::AGENT_ENV_DROPIN);
+    let token_path = under(target.root, paths::AGENT_TOKEN_FILE);
     let contents = render_dropin(cfg);
-    let unchanged = std::fs::read(&path).is_ok_and(|old| old == contents.as_bytes());
-    let write_err = |source| AgentError::Write { path: path.clone(), source };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
+    let token = render_token(cfg);
+    let unchanged = same(&dropin, Some(&contents)) && same(&token_path, token.as_deref());
+
+    if unchanged {
+        let _ = writeln!(out, "{} unchanged", dropin.display());
+        if start == Start::No {
+            return Ok(());
+        }
+        if !live {
+            systemd.enable(Some(target.root), units::AGENT_SERVICE)?;
+            return Ok(());
+        }
+        // Same settings: keep the agent's registration and state; start it only if it is not running.
+        systemd.enable(None, units::AGENT_SERVICE)?;
+        if systemd.is_active(units::AGENT_SERVICE) {
+            let _ = writeln!(out, "{} already active", units::AGENT_SERVICE);
+        } else {
+            match start {
+                Start::Boot => systemd.start_no_block(units::AGENT_SERVICE)?,
+                _ => systemd.restart(units::AGENT_SERVICE)?,
+            }
+            let _ = writeln!(out, "{} started", units::AGENT_SERVICE);
+        }
+        return Ok(());
     }
-    k3s_atomic::write(&path, contents.as_bytes(), k3s_atomic::MODE_SECRET).map_err(write_err)?;
-    let _ = writeln!(out, "wrote {} (mode 0600)", path.display());
+
+    // Stop before writing: systemd warns about (and acts on) unit files that changed on disk under a running unit.
+    if start != Start::No && live && systemd.is_active(units::AGENT_SERVICE) {
+        systemd.stop(units::AGENT_SERVICE)?;
+    }
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| AgentError::Write { path, source }
+    };
+    match &token {
+        Some(t) => {
+            if let Some(dir) = token_path.parent() {
+                std::fs::create_dir_all(dir).map_err(write_err(&token_path))?;
+            }
+            k3s_atomic::write(&token_path, t.as_bytes(), k3s_atomic::MODE_SECRET).map_err(write_err(&token_path))?;
+            let _ = writeln!(out, "wrote {} (mode 0600)", token_path.display());
+        }
+        // The user's own --token-file now: an old token of ours must not linger.
+        None => match std::fs::remove_file(&token_path) {
+            Ok(()) => {
+                let _ = writeln!(out, "removed {}", token_path.display());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(write_err(&token_path)(e)),
+        },
+    }
+    if let Some(dir) = dropin.parent() {
+        std::fs::create_dir_all(dir).map_err(write_err(&dropin))?;
+    }
+    k3s_atomic::write(&dropin, contents.as_bytes(), k3s_atomic::MODE_SECRET).map_err(write_err(&dropin))?;
+    let _ = writeln!(out, "wrote {}", dropin.display());
 
     if start == Start::No {
         if live {
@@ -280,20 +375,16 @@ pub fn apply(
         }
         return Ok(());
     }
-    if !(start == Start::Boot && unchanged) {
-        if live {
-            if systemd.is_active(units::AGENT_SERVICE) {
-                systemd.stop(units::AGENT_SERVICE)?;
-            }
-            // A forced run next to a server must not be refused again by the cleanup it triggers.
-            let opts = clean::Options { force: target.force, ..clean::Options::live() };
-            clean::run(&opts, systemd, out)?;
-        }
-        let state = under(target.root, paths::AGENT_DIR);
-        if std::fs::symlink_metadata(&state).is_ok() {
-            clean::remove_tree_one_fs(&state).map_err(|source| AgentError::Write { path: state.clone(), source })?;
-            let _ = writeln!(out, "removed old agent state {}", state.display());
-        }
+    if live {
+        // A forced run next to a server must not be refused again by the cleanup it triggers.
+        let opts =
+            clean::Options { force: target.force, proc_dir: target.proc_dir.to_path_buf(), ..clean::Options::live() };
+        clean::run(&opts, systemd, out)?;
+    }
+    let state = under(target.root, paths::AGENT_DIR);
+    if std::fs::symlink_metadata(&state).is_ok() {
+        clean::remove_tree_one_fs(&state).map_err(|source| AgentError::Write { path: state.clone(), source })?;
+        let _ = writeln!(out, "removed old agent state {}", state.display());
     }
     if live {
         systemd.daemon_reload()?;
@@ -371,12 +462,19 @@ mod tests {
         let state = root.path().join("var/lib/rancher/k3s/agent/etc");
         std::fs::create_dir_all(&state).unwrap();
         std::fs::write(state.join("old"), b"x").unwrap();
-        let proc_dir = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::quiet_proc();
         let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
         let mut sd = Recorder::default();
         let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap();
         assert!(!root.path().join("var/lib/rancher/k3s/agent").exists());
+        let dropin = std::fs::read_to_string(under(root.path(), units::AGENT_ENV_DROPIN)).unwrap();
+        assert!(dropin.contains("Environment=\"K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token\"\n"), "{dropin}");
+        assert!(!dropin.contains("K3S_TOKEN="), "the token never goes into the unit: {dropin}");
+        let token = under(root.path(), paths::AGENT_TOKEN_FILE);
+        assert_eq!(std::fs::read_to_string(&token).unwrap(), "tok\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(
             sd.calls,
             vec![
@@ -389,7 +487,7 @@ mod tests {
     #[test]
     fn refuses_next_to_active_server_unit_and_writes_nothing() {
         let root = tempfile::tempdir().unwrap();
-        let proc_dir = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::quiet_proc();
         let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
         let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
         let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
@@ -402,9 +500,41 @@ mod tests {
     }
 
     #[test]
+    fn same_settings_again_change_nothing_on_the_live_node() {
+        // The live-node path (root = /) with the recording seam: nothing may be written under / here, so the
+        // run uses settings equal to what is on disk only when / already holds them; instead check the decision
+        // on an image root, where unchanged files mean only the offline enable.
+        let root = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::quiet_proc();
+        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        apply(&cfg, &target, Start::Restart, &mut Recorder::default(), &mut Vec::new()).unwrap();
+        let dropin = under(root.path(), units::AGENT_ENV_DROPIN);
+        let before = std::fs::metadata(&dropin).unwrap().modified().unwrap();
+        let state = root.path().join("var/lib/rancher/k3s/agent");
+        std::fs::create_dir_all(&state).unwrap();
+        let mut out = Vec::new();
+        apply(&cfg, &target, Start::Restart, &mut Recorder::default(), &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("unchanged"));
+        assert_eq!(std::fs::metadata(&dropin).unwrap().modified().unwrap(), before, "not rewritten");
+        assert!(state.exists(), "same settings keep the agent's state");
+    }
+
+    #[test]
+    fn whitespace_around_a_token_and_two_token_sources_are_refused() {
+        assert!(resolve(raw("https://h:6443", " tok"), Path::new("/")).is_err());
+        assert!(resolve(raw("https://h:6443", "tok "), Path::new("/")).is_err());
+        let both = RawInputs { token_file: Some("/t".into()), ..raw("https://h:6443", "tok") };
+        assert!(resolve(both, Path::new("/tmp")).is_err());
+        let legacy =
+            RawInputs { server: Some("https://h:6443".into()), cluster_secret: Some("s".into()), ..Default::default() };
+        assert_eq!(resolve(legacy, Path::new("/")).unwrap().token.as_deref(), Some("s"));
+    }
+
+    #[test]
     fn boot_start_keeps_state_when_settings_are_unchanged() {
         let root = tempfile::tempdir().unwrap();
-        let proc_dir = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::quiet_proc();
         let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
         let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();

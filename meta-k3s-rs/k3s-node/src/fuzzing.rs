@@ -33,7 +33,9 @@ pub fn cmdline_entry(data: &[u8]) {
     }
     assert!(total <= data.len());
     if let Ok(req) = roles::parse_request(data) {
-        let _ = roles::render_config(&req);
+        for role in [roles::Role::Server, roles::Role::Agent] {
+            let _ = roles::render_config(&req, role);
+        }
         if let Some(s) = &req.server {
             let _ = roles::server_url(s);
         }

@@ -1,9 +1,12 @@
 //! The node tools of meta-k3s-rs, as a library the `k3s-node` multi-call binary and the tests share.
 //!
-//! * [`agent`]: `k3s-agent` — validate, write the agent's drop-in atomically (0600), restart the agent.
+//! * [`agent`]: `k3s-agent` — validate, write the token file (0600) and the agent's drop-in atomically, restart
+//!   the agent only when the settings changed.
 //! * [`clean`]: `k3s-clean` / `k3s-killall.sh` — shims, mounts, pod namespaces, links, firewall, CNI state.
 //! * [`checkconfig`]: `k3s-check-config` — a kernel config and the system against `k3s_model::kernel`.
-//! * [`roles`]: `k3s-role-setup` — the node's role from the kernel command line.
+//! * [`roles`]: `k3s-role-setup` — the node's role from the kernel command line (PID 1's arguments in a
+//!   container), into the role's own config drop-in.
+//! * [`server`]: is a k3s server live here? From an injected proc directory; fails closed.
 //!
 //! Parsers ([`kconfig`], [`cmdline`], [`gzip`], [`mounts`]) never panic on any input; the fuzz targets in
 //! `fuzz/` hold them to that. Side effects go through syscalls ([`sys`]), rtnetlink ([`netlink`]), the installed

@@ -11,9 +11,10 @@ use std::process::ExitCode;
 
 /// Join this node to a k3s server as an agent.
 ///
-/// Writes /etc/systemd/system/k3s-agent.service.d/10-env.conf (mode 0600), clears the old agent state, then
-/// reloads systemd, enables and restarts k3s-agent.service. Each option falls back to the environment variable
-/// named in its help.
+/// Writes the token to /etc/rancher/k3s/agent-token (mode 0600) and the server URL and K3S_TOKEN_FILE into
+/// /etc/systemd/system/k3s-agent.service.d/10-env.conf; when the settings changed, stops the agent, clears its old
+/// state, reloads systemd once, enables and restarts k3s-agent.service (the same settings again change nothing).
+/// Each option falls back to the environment variable named in its help.
 #[derive(Debug, Parser)]
 #[command(name = "k3s-agent", disable_version_flag = true)]
 struct AgentCli {
@@ -44,6 +45,9 @@ struct AgentCli {
     /// Go ahead even though a k3s server runs on this node (breaks its pod network)
     #[arg(long)]
     force: bool,
+    /// The proc file system to look for a live k3s server in (tests give their own PID namespace's)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", hide = true)]
+    proc_dir: PathBuf,
 }
 
 /// Remove k3s's containers, mounts, pod network namespaces, links, firewall rules and CNI state.
@@ -60,6 +64,9 @@ struct CleanCli {
     /// still the caller's: use it only inside private namespaces (tests)
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
+    /// The proc file system to look for a live k3s server in (tests give their own PID namespace's)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", hide = true)]
+    proc_dir: PathBuf,
 }
 
 /// Check a kernel config and this system against what k3s needs. Exit 0 when every required item is present.
@@ -85,12 +92,16 @@ struct CheckCli {
 #[derive(Debug, Parser)]
 #[command(name = "k3s-role-setup", disable_version_flag = true)]
 struct RoleCli {
-    /// Read the command line from FILE
-    #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
-    cmdline: PathBuf,
+    /// Read the command line from FILE [default: /proc/cmdline; in a container, PID 1's arguments, as systemd
+    /// reads them for ConditionKernelCommandLine=]
+    #[arg(long, value_name = "FILE")]
+    cmdline: Option<PathBuf>,
     /// Configure the system below DIR (an image root)
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
+    /// The proc file system to look for a live k3s server in (tests give their own PID namespace's)
+    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", hide = true)]
+    proc_dir: PathBuf,
 }
 
 fn root_dir(root: &Path) -> anyhow::Result<PathBuf> {
@@ -113,7 +124,7 @@ fn run_agent(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     };
     let root = root_dir(&cli.root)?;
     let cfg = agent::resolve(raw, &root)?;
-    let target = agent::Target { root: &root, proc_dir: Path::new("/proc"), force: cli.force };
+    let target = agent::Target { root: &root, proc_dir: &cli.proc_dir, force: cli.force };
     let start = if cli.no_start { agent::Start::No } else { agent::Start::Restart };
     agent::apply(&cfg, &target, start, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)
@@ -123,7 +134,7 @@ fn run_clean(args: Vec<OsString>, stop_units: bool) -> anyhow::Result<ExitCode> 
     let cli = CleanCli::parse_from(args);
     let opts = clean::Options {
         root: root_dir(&cli.root)?,
-        proc_dir: "/proc".into(),
+        proc_dir: cli.proc_dir,
         dry_run: cli.dry_run,
         force: cli.force,
         stop_units,
@@ -149,10 +160,12 @@ fn run_check(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
 fn run_roles(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = RoleCli::parse_from(args);
-    let line = std::fs::read(&cli.cmdline).with_context(|| cli.cmdline.display().to_string())?;
-    let req = roles::parse_request(&line)?;
+    let req = match &cli.cmdline {
+        Some(f) => roles::parse_request(&std::fs::read(f).with_context(|| f.display().to_string())?)?,
+        None => roles::boot_request(Path::new("/"))?,
+    };
     let root = root_dir(&cli.root)?;
-    roles::apply(&req, &root, Path::new("/proc"), &mut Systemctl, &mut std::io::stdout())?;
+    roles::apply(&req, &root, &cli.proc_dir, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)
 }
 

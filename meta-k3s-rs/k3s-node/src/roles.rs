@@ -1,19 +1,48 @@
 //! `k3s-role-setup`: the node's role from the kernel command line, for multi-node VMs booted from one image.
 //!
 //! `k3s.role=server|agent` picks the unit; `k3s.server=` and `k3s.token=` join an agent (through the same code
-//! path as `k3s-agent`); `k3s.node-name=`, `k3s.node-ip=` and `k3s.iface=` go into a k3s config drop-in that both
-//! roles read; a server also takes `k3s.token=` there, so a cluster of VMs can share one token on their command
-//! lines.
+//! path as `k3s-agent`); `k3s.node-name=`, `k3s.node-ip=` and `k3s.iface=` go into a config drop-in of that role
+//! (the server's `config.yaml.d`, the agent's `agent.yaml.d`), every key checked against the role's flags
+//! (`k3s_model::flags`); a server also takes `k3s.token=` there (mode 0600), so a cluster of VMs can share one
+//! token on their command lines.
+//!
+//! Everything is checked before anything is written, a refusal included; a file is rewritten only when its
+//! contents change, so the next boot with the same command line leaves the node as it is. The other role's unit
+//! is disabled and its drop-in removed, so a role switch between boots does not start both.
 
 use crate::agent::{self, AgentConfig, AgentError, RawInputs, Start, Target};
 use crate::cmdline;
 use crate::systemd::Systemd;
+use k3s_model::flags::Command;
 use k3s_model::{paths, units};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The k3s config drop-in role setup writes (mode 0600: it may hold the token).
 pub const CONFIG_DROPIN_NAME: &str = "50-role-setup.yaml";
+
+/// Where role setup writes the drop-in for `role`.
+pub fn config_dropin(root: &Path, role: Role) -> PathBuf {
+    let dir = match role {
+        Role::Server => paths::CONFIG_DROPIN_DIR,
+        Role::Agent => paths::AGENT_CONFIG_DROPIN_DIR,
+    };
+    root.join(dir.trim_start_matches('/')).join(CONFIG_DROPIN_NAME)
+}
+
+fn command(role: Role) -> Command {
+    match role {
+        Role::Server => Command::Server,
+        Role::Agent => Command::Agent,
+    }
+}
+
+fn unit(role: Role) -> &'static str {
+    match role {
+        Role::Server => units::SERVER_SERVICE,
+        Role::Agent => units::AGENT_SERVICE,
+    }
+}
 
 /// The role a node plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +79,14 @@ pub enum RoleError {
     /// The agent could not be configured.
     #[error(transparent)]
     Agent(#[from] AgentError),
+    /// Reading the command line failed.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// Writing the config drop-in failed.
     #[error("{path}: {source}")]
     Write {
@@ -70,8 +107,13 @@ fn valid_iface(s: &str) -> bool {
 /// Reads the `k3s.*` parameters. Unknown `k3s.*` keys are errors, so a typo does not silently leave a node
 /// unconfigured; other parameters are ignored. Later parameters override earlier ones, as for the kernel.
 pub fn parse_request(line: &[u8]) -> Result<RoleRequest, RoleError> {
+    parse_params(cmdline::parse(line))
+}
+
+/// [`parse_request`] over parameters already split.
+pub fn parse_params<'a>(params: impl IntoIterator<Item = cmdline::Param<'a>>) -> Result<RoleRequest, RoleError> {
     let mut req = RoleRequest::default();
-    for p in cmdline::parse(line) {
+    for p in params {
         let Some(key) = p.key.strip_prefix(b"k3s.") else { continue };
         let key = String::from_utf8_lossy(key).into_owned();
         let value = p.value.ok_or_else(|| RoleError::Param(format!("k3s.{key} needs a value (k3s.{key}=...)")))?;
@@ -115,6 +157,27 @@ pub fn parse_request(line: &[u8]) -> Result<RoleRequest, RoleError> {
     Ok(req)
 }
 
+/// The request role setup reads at boot, from where systemd reads the command line for
+/// `ConditionKernelCommandLine=` (which is what starts k3s-role-setup.service): `/proc/cmdline`, except in a
+/// container (systemd writes `/run/systemd/container`), where the kernel's line belongs to the host and systemd
+/// reads PID 1's arguments instead, each argument one parameter (a value may hold spaces and quotes there).
+pub fn boot_request(root: &Path) -> Result<RoleRequest, RoleError> {
+    let read = |rel: &str| {
+        let p = root.join(rel);
+        std::fs::read(&p).map_err(|source| RoleError::Read { path: p, source })
+    };
+    if !root.join("run/systemd/container").exists() {
+        return parse_request(&read("proc/cmdline")?);
+    }
+    let argv = read("proc/1/cmdline")?;
+    parse_params(argv.split(|&b| b == 0).skip(1).filter(|a| !a.is_empty()).map(|arg| {
+        match arg.iter().position(|&b| b == b'=') {
+            Some(eq) => cmdline::Param { key: &arg[..eq], value: Some(&arg[eq + 1..]) },
+            None => cmdline::Param { key: arg, value: None },
+        }
+    }))
+}
+
 /// `k3s.server` as a URL: a bare host (or host:port) means `https://HOST:6443`.
 pub fn server_url(s: &str) -> String {
     if s.contains("://") {
@@ -135,33 +198,52 @@ fn yaml(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// The k3s config drop-in for the request, or `None` when it has nothing to say.
-pub fn render_config(req: &RoleRequest) -> Option<String> {
+/// The k3s config drop-in for the request, or `None` when it has nothing to say. Every key is one `k3s ROLE`
+/// defines (an agent refuses any other).
+pub fn render_config(req: &RoleRequest, role: Role) -> Result<Option<String>, RoleError> {
     let mut lines = Vec::new();
+    let mut key = |k: &str, v: &str| -> Result<(), RoleError> {
+        if command(role).find(k).is_none() {
+            return Err(RoleError::Param(format!("k3s {} does not define --{k}", command(role).as_str())));
+        }
+        lines.push(format!("{k}: {}", yaml(v)));
+        Ok(())
+    };
     if let Some(n) = &req.node_name {
-        lines.push(format!("node-name: {}", yaml(n)));
+        key("node-name", n)?;
     }
     if let Some(ip) = &req.node_ip {
-        lines.push(format!("node-ip: {}", yaml(&ip.to_string())));
+        key("node-ip", &ip.to_string())?;
     }
     if let Some(i) = &req.iface {
-        lines.push(format!("flannel-iface: {}", yaml(i)));
+        key("flannel-iface", i)?;
     }
-    if req.role == Some(Role::Server)
+    if role == Role::Server
         && let Some(t) = &req.token
     {
-        lines.push(format!("token: {}", yaml(t)));
+        key("token", t)?;
     }
     if lines.is_empty() {
-        return None;
+        return Ok(None);
     }
-    Some(format!(
-        "# Written by k3s-role-setup from the kernel command line; rewritten at every boot.\n{}\n",
+    Ok(Some(format!(
+        "# Written by k3s-role-setup from the kernel command line; rewritten when it changes.\n{}\n",
         lines.join("\n")
-    ))
+    )))
 }
 
-/// Applies the request under `root`.
+fn remove_if_present(path: &Path, out: &mut dyn Write) -> Result<(), RoleError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            let _ = writeln!(out, "removed stale {}", path.display());
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(RoleError::Write { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Applies the request under `root`; `proc_dir` is where a live server would be seen (normally `/proc`).
 pub fn apply(
     req: &RoleRequest,
     root: &Path,
@@ -174,7 +256,8 @@ pub fn apply(
         return Ok(());
     };
     let live = root == Path::new("/");
-    // Validate the agent's inputs before writing anything.
+    // Everything is checked before anything is written: the agent's inputs, the config keys, and (for an agent)
+    // that no server runs here.
     let agent_cfg: Option<AgentConfig> = match role {
         Role::Agent => {
             let server =
@@ -191,32 +274,41 @@ pub fn apply(
         }
         Role::Server => None,
     };
-    let dropin = root.join(paths::CONFIG_DROPIN_DIR.trim_start_matches('/')).join(CONFIG_DROPIN_NAME);
-    let werr = |source| RoleError::Write { path: dropin.clone(), source };
-    match render_config(req) {
+    let text = render_config(req, role)?;
+    if agent_cfg.is_some()
+        && let Some(reason) = crate::server::detect(proc_dir, systemd)
+    {
+        return Err(AgentError::ServerActive(reason).into());
+    }
+
+    let other = match role {
+        Role::Server => Role::Agent,
+        Role::Agent => Role::Server,
+    };
+    systemd.disable(if live { None } else { Some(root) }, unit(other))?;
+    remove_if_present(&config_dropin(root, other), out)?;
+    let dropin = config_dropin(root, role);
+    match &text {
+        Some(text) if std::fs::read(&dropin).is_ok_and(|old| old == text.as_bytes()) => {
+            let _ = writeln!(out, "{} unchanged", dropin.display());
+        }
         Some(text) => {
+            let werr = |source| RoleError::Write { path: dropin.clone(), source };
             std::fs::create_dir_all(dropin.parent().unwrap_or(root)).map_err(werr)?;
             k3s_atomic::write(&dropin, text.as_bytes(), k3s_atomic::MODE_SECRET).map_err(werr)?;
             let _ = writeln!(out, "wrote {} (mode 0600)", dropin.display());
         }
-        None => match std::fs::remove_file(&dropin) {
-            Ok(()) => {
-                let _ = writeln!(out, "removed stale {}", dropin.display());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(werr(e)),
-        },
+        None => remove_if_present(&dropin, out)?,
     }
     match agent_cfg {
         Some(cfg) => {
-            // The agent here is this node's only k3s; a server process seen would be a misconfiguration that the
-            // agent path refuses, as k3s-agent does.
+            // Checked above; the agent path checks again right before it acts.
             let target = Target { root, proc_dir, force: false };
             agent::apply(&cfg, &target, Start::Boot, systemd, out)?;
         }
         None => {
             if live {
-                systemd.daemon_reload()?;
+                // The unit file shipped with the image: no reload is needed to enable and start it.
                 systemd.enable(None, units::SERVER_SERVICE)?;
                 systemd.start_no_block(units::SERVER_SERVICE)?;
             } else {
@@ -263,6 +355,20 @@ mod tests {
     }
 
     #[test]
+    fn boot_command_line_in_a_container_is_pid1s_arguments() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proc/1")).unwrap();
+        std::fs::write(root.path().join("proc/cmdline"), b"BOOT_IMAGE=/vmlinuz root=/dev/vda\n").unwrap();
+        std::fs::write(root.path().join("proc/1/cmdline"), b"/lib/systemd/systemd\0k3s.role=agent\0k3s.token=a b\0")
+            .unwrap();
+        assert_eq!(boot_request(root.path()).unwrap(), RoleRequest::default());
+        std::fs::create_dir_all(root.path().join("run/systemd")).unwrap();
+        std::fs::write(root.path().join("run/systemd/container"), b"systemd-nspawn\n").unwrap();
+        let req = boot_request(root.path()).unwrap();
+        assert_eq!((req.role, req.token.as_deref()), (Some(Role::Agent), Some("a b")));
+    }
+
+    #[test]
     fn server_urls() {
         assert_eq!(server_url("10.0.0.1"), "https://10.0.0.1:6443");
         assert_eq!(server_url("h:7443"), "https://h:7443");
@@ -273,25 +379,37 @@ mod tests {
     #[test]
     fn agent_role_uses_the_agent_path_under_a_root() {
         let root = tempfile::tempdir().unwrap();
-        let proc_dir = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::quiet_proc();
         let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.token=t%n k3s.node-ip=10.0.0.2").unwrap();
         let mut sd = Recorder::default();
         apply(&req, root.path(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
         let dropin =
             std::fs::read_to_string(root.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf")).unwrap();
         assert!(dropin.contains("Environment=\"K3S_URL=https://10.0.0.1:6443\"\n"), "{dropin}");
-        assert!(dropin.contains("Environment=\"K3S_TOKEN=t%%n\"\n"), "{dropin}");
-        let cfg =
-            std::fs::read_to_string(root.path().join("etc/rancher/k3s/config.yaml.d/50-role-setup.yaml")).unwrap();
+        assert!(!dropin.contains("t%n"), "{dropin}");
+        let token = std::fs::read_to_string(root.path().join("etc/rancher/k3s/agent-token")).unwrap();
+        assert_eq!(token, "t%n\n");
+        let cfg = std::fs::read_to_string(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
         assert!(cfg.ends_with("node-ip: \"10.0.0.2\"\n"), "{cfg}");
         assert_eq!(sd.calls.last().unwrap(), &format!("--root={} enable k3s-agent.service", root.path().display()));
+        assert!(sd.calls.contains(&format!("--root={} disable k3s.service", root.path().display())), "{:?}", sd.calls);
+
+        // The next boot with the same command line rewrites nothing.
+        let before = std::fs::metadata(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
+        let mut out = Vec::new();
+        apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("wrote"), "{out}");
+        let after = std::fs::metadata(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
+        assert_eq!(before.modified().unwrap(), after.modified().unwrap());
     }
 
     #[test]
     fn agent_role_without_token_writes_nothing() {
         let root = tempfile::tempdir().unwrap();
         let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.node-ip=10.0.0.2").unwrap();
-        assert!(apply(&req, root.path(), root.path(), &mut Recorder::default(), &mut Vec::new()).is_err());
+        let proc_dir = crate::server::quiet_proc();
+        assert!(apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut Vec::new()).is_err());
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
     }
 
@@ -300,11 +418,40 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let req = parse_request(b"k3s.role=server k3s.token=shared").unwrap();
         let mut sd = Recorder::default();
-        apply(&req, root.path(), root.path(), &mut sd, &mut Vec::new()).unwrap();
+        let proc_dir = crate::server::quiet_proc();
+        apply(&req, root.path(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
         let path = root.path().join("etc/rancher/k3s/config.yaml.d/50-role-setup.yaml");
         assert!(std::fs::read_to_string(&path).unwrap().contains("token: \"shared\"\n"));
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(sd.calls, vec![format!("--root={} enable k3s.service", root.path().display())]);
+        let r = root.path().display();
+        assert_eq!(
+            sd.calls,
+            vec![format!("--root={r} disable k3s-agent.service"), format!("--root={r} enable k3s.service")]
+        );
+    }
+
+    #[test]
+    fn agent_role_next_to_a_server_refuses_before_writing() {
+        let root = tempfile::tempdir().unwrap();
+        let proc_dir = crate::server::fake_proc(&[("1", b"init\0"), ("9", b"/usr/bin/k3s\0server\0")]);
+        let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.token=t k3s.node-ip=10.0.0.2").unwrap();
+        let err = apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("refusing"), "{err}");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "nothing written");
+    }
+
+    #[test]
+    fn every_key_role_setup_writes_is_a_flag_of_its_role() {
+        let req =
+            parse_request(b"k3s.role=agent k3s.token=t k3s.node-name=n k3s.node-ip=10.0.0.2 k3s.iface=eth1").unwrap();
+        for role in [Role::Server, Role::Agent] {
+            let text = render_config(&req, role).unwrap().unwrap();
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let key = line.split(':').next().unwrap();
+                assert!(command(role).find(key).is_some(), "{key} for {role:?}");
+            }
+            assert_eq!(text.contains("token:"), role == Role::Server, "an agent's token goes to its token file");
+        }
     }
 }

@@ -24,8 +24,11 @@ pub trait Systemd {
     fn is_active(&mut self, unit: &str) -> bool;
     /// `systemctl daemon-reload`.
     fn daemon_reload(&mut self) -> Result<(), SystemdError>;
-    /// `systemctl enable UNIT`, or `systemctl --root=ROOT enable UNIT` for an image root.
+    /// `systemctl enable --no-reload UNIT` (callers reload once themselves when they changed unit files: `enable`
+    /// alone reloads the manager again), or `systemctl --root=ROOT enable UNIT` for an image root.
     fn enable(&mut self, root: Option<&Path>, unit: &str) -> Result<(), SystemdError>;
+    /// `systemctl disable --no-reload UNIT`, or with `--root=ROOT`. Not enabled is not an error.
+    fn disable(&mut self, root: Option<&Path>, unit: &str) -> Result<(), SystemdError>;
     /// `systemctl stop UNIT`.
     fn stop(&mut self, unit: &str) -> Result<(), SystemdError>;
     /// `systemctl restart UNIT`, waiting for the job.
@@ -67,7 +70,16 @@ impl Systemd for Systemctl {
                 let flag = format!("--root={}", root.display());
                 self.run(&[&flag, "enable", unit])
             }
-            None => self.run(&["enable", unit]),
+            None => self.run(&["enable", "--no-reload", unit]),
+        }
+    }
+    fn disable(&mut self, root: Option<&Path>, unit: &str) -> Result<(), SystemdError> {
+        match root {
+            Some(root) => {
+                let flag = format!("--root={}", root.display());
+                self.run(&[&flag, "disable", unit])
+            }
+            None => self.run(&["disable", "--no-reload", unit]),
         }
     }
     fn stop(&mut self, unit: &str) -> Result<(), SystemdError> {
@@ -105,6 +117,13 @@ impl Systemd for Recorder {
         self.calls.push(match root {
             Some(r) => format!("--root={} enable {unit}", r.display()),
             None => format!("enable {unit}"),
+        });
+        Ok(())
+    }
+    fn disable(&mut self, root: Option<&Path>, unit: &str) -> Result<(), SystemdError> {
+        self.calls.push(match root {
+            Some(r) => format!("--root={} disable {unit}", r.display()),
+            None => format!("disable {unit}"),
         });
         Ok(())
     }

@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const DROPIN: &str = "etc/systemd/system/k3s-agent.service.d/10-env.conf";
+const TOKEN: &str = "etc/rancher/k3s/agent-token";
 
 fn agent(root: &Path, args: &[&OsStr]) -> Output {
     let mut c = common::tool("agent");
-    c.arg("--root").arg(root).arg("--no-start").args(args);
+    // A proc of its own: what runs on the machine running the tests never decides them.
+    let proc_dir = common::quiet_proc(root);
+    c.arg("--root").arg(root).arg("--proc").arg(&proc_dir).arg("--no-start").args(args);
     for v in ["K3S_TOKEN", "K3S_TOKEN_FILE", "K3S_URL", "K3S_NODE_NAME", "K3S_RESOLV_CONF", "K3S_CLUSTER_SECRET"] {
         c.env_remove(v);
     }
@@ -40,12 +43,17 @@ fn hostile_tokens_stay_one_assignment() {
         let out = agent(root.path(), &[os("-t"), os(token), os("-s"), os("https://10.0.0.1:6443")]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let (lines, env) = read_dropin(root.path());
-        assert_eq!(lines.len(), 4, "comment, [Service], K3S_URL, K3S_TOKEN: {:?}", &lines[..lines.len().min(6)]);
-        assert_eq!(lines[1], "[Service]");
+        assert_eq!(lines.len(), 5, "2 comments, [Service], K3S_URL, K3S_TOKEN_FILE: {lines:?}");
+        assert_eq!(lines[2], "[Service]");
         assert_eq!(
             env,
-            vec![("K3S_URL".into(), "https://10.0.0.1:6443".into()), ("K3S_TOKEN".into(), token.to_string())]
+            vec![
+                ("K3S_URL".into(), "https://10.0.0.1:6443".into()),
+                ("K3S_TOKEN_FILE".into(), "/etc/rancher/k3s/agent-token".into())
+            ]
         );
+        // The token file holds exactly the token (k3s trims the newline).
+        assert_eq!(std::fs::read(root.path().join(TOKEN)).unwrap(), format!("{token}\n").into_bytes());
     }
 }
 
@@ -68,17 +76,20 @@ fn control_characters_and_non_utf8_are_refused_before_writing() {
         let out = agent(root.path(), &args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
         assert!(String::from_utf8_lossy(&out.stderr).contains("k3s-agent: error:"), "{args:?}");
-        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "{args:?} wrote something");
+        let written: Vec<_> =
+            std::fs::read_dir(root.path()).unwrap().flatten().filter(|e| e.file_name() != "proc").collect();
+        assert!(written.is_empty(), "{args:?} wrote something");
     }
 }
 
 #[test]
 fn secret_mode_regardless_of_umask_and_old_mode() {
     let root = tempfile::tempdir().unwrap();
-    let path = root.path().join(DROPIN);
+    let path = root.path().join(TOKEN);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "old").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let proc_dir = common::quiet_proc(root.path());
     let mut c = Command::new("sh");
     c.args(["-c", "umask 000; exec \"$@\"", "sh"]);
     if let Ok(runner) = std::env::var("K3S_NODE_TEST_RUNNER") {
@@ -88,11 +99,14 @@ fn secret_mode_regardless_of_umask_and_old_mode() {
         .arg(common::binary())
         .args(["agent", "--no-start", "-t", "s3cret", "-s", "https://h:6443", "--root"])
         .arg(root.path())
+        .arg("--proc")
+        .arg(&proc_dir)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o600);
-    assert!(std::fs::read_to_string(&path).unwrap().contains("K3S_TOKEN=s3cret"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret\n");
+    assert_eq!(std::fs::metadata(root.path().join(DROPIN)).unwrap().permissions().mode() & 0o7777, 0o600);
 }
 
 #[test]
@@ -100,9 +114,12 @@ fn environment_fallbacks_and_token_file_argument() {
     let root = tempfile::tempdir().unwrap();
     let token_file = root.path().join("node-token");
     std::fs::write(&token_file, "K10abc::server:fromfile\n").unwrap();
+    let proc_dir = common::quiet_proc(root.path());
     let out = common::tool("agent")
         .args(["--no-start", "--root"])
         .arg(root.path())
+        .arg("--proc")
+        .arg(&proc_dir)
         .env("K3S_URL", "https://[fd00::1]:6443")
         .env("K3S_TOKEN", &token_file)
         .env("K3S_NODE_NAME", "node-2")
@@ -112,7 +129,8 @@ fn environment_fallbacks_and_token_file_argument() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, env) = read_dropin(root.path());
     // K3S_TOKEN stands in for -t, so a value naming a file is read as one there too.
-    assert!(env.contains(&("K3S_TOKEN".into(), "K10abc::server:fromfile".into())), "{env:?}");
+    assert!(env.contains(&("K3S_TOKEN_FILE".into(), "/etc/rancher/k3s/agent-token".into())), "{env:?}");
+    assert_eq!(std::fs::read_to_string(root.path().join(TOKEN)).unwrap(), "K10abc::server:fromfile\n");
     assert!(env.contains(&("K3S_NODE_NAME".into(), "node-2".into())));
     assert!(env.contains(&("K3S_URL".into(), "https://[fd00::1]:6443".into())));
 
@@ -123,9 +141,10 @@ fn environment_fallbacks_and_token_file_argument() {
         env,
         vec![
             ("K3S_URL".into(), "https://localhost:6443".into()),
-            ("K3S_TOKEN".into(), "K10abc::server:fromfile".into())
+            ("K3S_TOKEN_FILE".into(), "/etc/rancher/k3s/agent-token".into())
         ]
     );
+    assert_eq!(std::fs::read_to_string(root.path().join(TOKEN)).unwrap(), "K10abc::server:fromfile\n");
 }
 
 #[test]
@@ -144,12 +163,13 @@ fn kill_9_during_writes_leaves_old_or_new_file() {
             let t = std::time::Instant::now();
             assert!(agent(r.path(), &[os("-t"), os(v), os("-s"), os("https://h:6443")]).status.success());
             full_run = full_run.max(t.elapsed());
-            std::fs::read_to_string(r.path().join(DROPIN)).unwrap()
+            std::fs::read_to_string(r.path().join(TOKEN)).unwrap()
         })
         .collect();
     let span_us = (full_run.as_micros() as u64 * 3 / 2).max(1);
     assert!(agent(root.path(), &[os("-t"), os(&values[0]), os("-s"), os("https://h:6443")]).status.success());
-    let path: PathBuf = root.path().join(DROPIN);
+    let path: PathBuf = root.path().join(TOKEN);
+    let proc_dir = common::quiet_proc(root.path());
     let mut seen_new = false;
     let mut interrupted = false;
     for i in 0..60u64 {
@@ -157,6 +177,8 @@ fn kill_9_during_writes_leaves_old_or_new_file() {
         let mut child = common::tool("agent")
             .args(["--no-start", "-s", "https://h:6443", "-t", v, "--root"])
             .arg(root.path())
+            .arg("--proc")
+            .arg(&proc_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -111,21 +111,32 @@ fn role_setup_from_a_command_line_file() {
         "console=ttyS0 k3s.role=agent k3s.server=192.168.7.1 k3s.token=\"s3cr%t\" k3s.iface=eth1\n",
     )
     .unwrap();
-    let out =
-        common::tool("role-setup").arg("--cmdline").arg(&cmdline).arg("--root").arg(root.path()).output().unwrap();
+    let proc_dir = common::quiet_proc(root.path());
+    let role_setup = || {
+        common::tool("role-setup")
+            .arg("--cmdline")
+            .arg(&cmdline)
+            .arg("--root")
+            .arg(root.path())
+            .arg("--proc")
+            .arg(&proc_dir)
+            .output()
+            .unwrap()
+    };
+    let out = role_setup();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let dropin =
         std::fs::read_to_string(root.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf")).unwrap();
-    assert!(dropin.contains("Environment=\"K3S_TOKEN=s3cr%%t\"\n"), "{dropin}");
+    assert!(dropin.contains("Environment=\"K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token\"\n"), "{dropin}");
+    assert_eq!(std::fs::read_to_string(root.path().join("etc/rancher/k3s/agent-token")).unwrap(), "s3cr%t\n");
     assert!(dropin.contains("Environment=\"K3S_URL=https://192.168.7.1:6443\"\n"), "{dropin}");
-    let cfg = std::fs::read_to_string(root.path().join("etc/rancher/k3s/config.yaml.d/50-role-setup.yaml")).unwrap();
+    let cfg = std::fs::read_to_string(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
     assert!(cfg.contains("flannel-iface: \"eth1\"\n"), "{cfg}");
     let wants = root.path().join("etc/systemd/system/multi-user.target.wants/k3s-agent.service");
     assert!(wants.symlink_metadata().is_ok(), "systemctl --root enable made no link");
 
     std::fs::write(&cmdline, "k3s.role=agent k3s.servr=x\n").unwrap();
-    let out =
-        common::tool("role-setup").arg("--cmdline").arg(&cmdline).arg("--root").arg(root.path()).output().unwrap();
+    let out = role_setup();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown parameter k3s.servr"));
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The live-node paths (root = /) of k3s-agent and k3s-killall.sh, inside private network, mount and PID namespaces
-# (started by tests/namespaces.rs through `unshare`). tmpfs over /run, /etc/systemd/system and /var/lib keeps the
-# host untouched. systemd is not PID 1 here, so `systemctl` is a recording fake on PATH, the one seam the tools
+# (started by tests/namespaces.rs through `unshare`). tmpfs over /run and /var/lib and an overlay over /etc keep the
+# host untouched (k3s-agent writes /etc/systemd/system/... and /etc/rancher/k3s/agent-token). systemd is not PID 1 here, so `systemctl` is a recording fake on PATH, the one seam the tools
 # talk to systemd through; /run/systemd/system marks "booted with systemd" (sd_booted) so the tools consult it.
 # Usage: live-node.sh K3S_NODE_BINARY
 set -euo pipefail
@@ -9,7 +9,9 @@ BIN=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -d /etc/systemd/system ] || fail "/etc/systemd/system missing (install systemd)"
 mount -t tmpfs run /run && mkdir -p /run/systemd/system
-mount -t tmpfs units /etc/systemd/system
+etc_layer=$(mktemp -d -p /run)
+mkdir "$etc_layer/upper" "$etc_layer/work"
+mount -t overlay etc -o "lowerdir=/etc,upperdir=$etc_layer/upper,workdir=$etc_layer/work" /etc
 mount -t tmpfs varlib /var/lib
 ip link set lo up
 
@@ -52,14 +54,17 @@ touch "$fake/active/k3s-agent.service"
 assert_clean agent
 [ ! -e /var/lib/rancher/k3s/agent ] || fail "old agent state left"
 [ "$(stat -c %a "$DROPIN")" = 600 ] || fail "drop-in mode $(stat -c %a "$DROPIN")"
-grep -qx 'Environment="K3S_TOKEN=s3cr%%t"' "$DROPIN" || fail "token line: $(cat "$DROPIN")"
+grep -qx 'Environment="K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token"' "$DROPIN" || fail "token line: $(cat "$DROPIN")"
+! grep -q 's3cr' "$DROPIN" || fail "token in the unit: $(cat "$DROPIN")"
+[ "$(cat /etc/rancher/k3s/agent-token)" = 's3cr%t' ] || fail "token file: $(cat /etc/rancher/k3s/agent-token)"
+[ "$(stat -c %a /etc/rancher/k3s/agent-token)" = 600 ] || fail "token file mode"
 calls() { sed 's/ --quiet//' "$fake/log"; }
 expected="is-active k3s.service
 is-active k3s-agent.service
 stop k3s-agent.service
 is-active k3s.service
 daemon-reload
-enable k3s-agent.service
+enable --no-reload k3s-agent.service
 restart k3s-agent.service"
 [ "$(calls)" = "$expected" ] || fail "systemctl calls: $(calls)"
 

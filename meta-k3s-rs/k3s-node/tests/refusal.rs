@@ -1,5 +1,7 @@
 //! Refusal next to a live k3s server: a real process whose command line is `k3s server ...` runs while
-//! k3s-agent and k3s-clean are started. Own test binary, so the fake server never overlaps other tests.
+//! k3s-agent and k3s-clean are started. Own test binary, so the fake server never overlaps other tests; and its
+//! own PID namespace (the scenario re-runs this binary under `unshare --pid --mount-proc`), so a process named
+//! `k3s server` elsewhere on the machine never decides the result (root only).
 //!
 //! The fake server is this test binary re-executed with argv `k3s server --exact fake_server_idle --ignored`:
 //! libtest runs only the ignored `fake_server_idle`, which idles while `K3S_NODE_FAKE_SERVER` is set. Not under
@@ -50,6 +52,29 @@ impl Drop for FakeServer {
 
 #[test]
 fn agent_and_clean_refuse_next_to_a_server_process_unless_forced() {
+    if !common::root_or_explicit_skip("agent_and_clean_refuse_next_to_a_server_process_unless_forced") {
+        return;
+    }
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount", "--mount-proc", "--propagation", "private"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "refusal_in_own_pid_namespace", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("K3S_NODE_IN_OWN_PIDNS", "1")
+        .output()
+        .expect("unshare (util-linux) installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains("REFUSAL: OK"), "stdout:\n{stdout}\nstderr:\n{stderr}");
+}
+
+#[test]
+#[ignore = "helper: the scenario, run in its own PID namespace by the test above"]
+fn refusal_in_own_pid_namespace() {
+    if std::env::var_os("K3S_NODE_IN_OWN_PIDNS").is_none() {
+        return;
+    }
+    // In a new PID namespace this process sees only itself and its children.
+    assert!(std::fs::read_to_string("/proc/1/comm").is_ok_and(|c| c.trim() != "systemd"), "not in an own PID ns");
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("var/lib/cni/networks")).unwrap();
     let server = FakeServer::start();
@@ -85,4 +110,5 @@ fn agent_and_clean_refuse_next_to_a_server_process_unless_forced() {
         .output()
         .unwrap();
     assert!(out.status.success(), "server gone: {}", String::from_utf8_lossy(&out.stderr));
+    println!("REFUSAL: OK");
 }

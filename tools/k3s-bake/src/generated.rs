@@ -71,6 +71,11 @@ pub fn registry() -> Vec<Generator> {
             render: crate::render::node_tools_inc::render,
         },
         Generator {
+            path: crate::render::config_facts_inc::PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/flags.rs", "meta-k3s-rs/k3s-model/src/paths.rs"],
+            render: crate::render::config_facts_inc::render,
+        },
+        Generator {
             path: "recipes-containers/k3s/k3s-go-mods.inc",
             sources: &[crate::render::go_inc::FACTS],
             render: crate::render::go_inc::go_mods,

@@ -46,3 +46,14 @@ pub fn root_or_explicit_skip(test: &str) -> bool {
     );
     true
 }
+
+/// A proc directory of a quiet node (init and a shell) under `dir`, for `--proc`: tests never decide from the
+/// processes of the machine they run on.
+pub fn quiet_proc(dir: &Path) -> PathBuf {
+    let proc_dir = dir.join("proc");
+    for (pid, cmdline) in [("1", &b"/sbin/init\0"[..]), ("7", b"-sh\0")] {
+        std::fs::create_dir_all(proc_dir.join(pid)).unwrap();
+        std::fs::write(proc_dir.join(pid).join("cmdline"), cmdline).unwrap();
+    }
+    proc_dir
+}

@@ -1,5 +1,6 @@
 //! Renderers for the generated files: each is a pure function of the [`crate::generated::Context`].
 
+pub mod config_facts_inc;
 pub mod go_inc;
 pub mod kernel_fragment;
 pub mod node_recipe;

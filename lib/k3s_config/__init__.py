@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+"""The k3s recipe's knobs (``knobs``): parse-time checks and the units and per-role config files do_install writes.
+
+Registered in conf/layer.conf with ``addpylib``; ``BBIMPORTS`` makes BitBake track the module's functions and the
+variables they read in task signatures, as for OE-Core's ``oe`` package.
+"""
+
+BBIMPORTS = ["knobs"]
