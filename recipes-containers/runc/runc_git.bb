@@ -42,7 +42,9 @@ GO_IMPORT = "github.com/opencontainers/runc"
 SRC_URI = "${RUNC_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 SRCREV = "${RUNC_SRCREV}"
 
-inherit go
+# pkgconfig: the seccomp tag builds libseccomp-golang, whose cgo preamble says `#cgo pkg-config: libseccomp`;
+# without pkgconfig-native in the recipe sysroot `go build` stops ("exec: pkg-config: executable file not found").
+inherit go pkgconfig
 
 # seccomp: apply containers' seccomp profiles (needs libseccomp, which OE-Core gates behind the distro feature).
 PACKAGECONFIG ??= "${@bb.utils.filter('DISTRO_FEATURES', 'seccomp', d)}"
