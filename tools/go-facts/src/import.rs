@@ -82,6 +82,8 @@ pub fn fixture_tsv(file: &str, text: &str) -> Result<Facts, FactsError> {
                     commit: (*commit).into(),
                     reference: (*reference).into(),
                     subdir: (*subdir).into(),
+                    module: String::new(),
+                    checked_at: String::new(),
                 };
                 facts.set_git(&module(p, v)?, g, &src)
             }
@@ -271,6 +273,8 @@ pub fn bitbake(file: &str, text: &str) -> Result<Facts, FactsError> {
                         commit: commit.clone(),
                         reference: String::new(),
                         subdir: p.params.get("subdir").cloned().unwrap_or_default(),
+                        module: String::new(),
+                        checked_at: String::new(),
                     };
                     facts.set_git(&m, g, &src)?;
                 }
@@ -309,6 +313,8 @@ pub fn bitbake(file: &str, text: &str) -> Result<Facts, FactsError> {
                     commit: commit.clone(),
                     reference: p.params.get("tag").map(|t| format!("refs/tags/{t}")).unwrap_or_default(),
                     subdir: p.params.get("subdir").or_else(|| p.params.get("subpath")).cloned().unwrap_or_default(),
+                    module: String::new(),
+                    checked_at: String::new(),
                 };
                 facts.set_git(&m, g, &src)?;
             }
