@@ -158,9 +158,17 @@ fn subdir_follows_from_path(m: &ModuleVersion, g: &crate::GitFact) -> bool {
     !major && m.path == format!("{}/{}", repo.trim_end_matches(".git"), g.subdir)
 }
 
+/// This layer's class that extracts every listed licence file from the fetched module zips after do_unpack.
+pub const LICENSE_CLASS: &str = "go_mod_licenses";
+/// Where [`LICENSE_CLASS`] puts the licence files, relative to `${S}` (next to GOMODCACHE = `${S}/pkg/mod`).
+pub const LICENSE_DIR: &str = "pkg/mod-licenses";
+
 /// Renders both includes. `decisions` identifies license texts by md5 where the facts say `Unknown`.
 /// `rezip_class`, when given, is inherited by the SRC_URI include if it holds `gomodgit://` entries: a class that
 /// rebuilds the zips BitBake's gomodgit fetcher synthesises (see this layer's `classes/gomodgit_rezip.bbclass`).
+/// With a class given (this layer's classes are available), the licence include also inherits [`LICENSE_CLASS`]
+/// and points LIC_FILES_CHKSUM into [`LICENSE_DIR`], so every listed file exists before do_populate_lic whatever
+/// the build loads; without, it points into `pkg/mod`, where the go command extracts only what a build loads.
 pub fn render(
     facts: &Facts,
     decisions: &Decisions,
@@ -244,7 +252,8 @@ pub fn render(
             };
             let terms = spdx_to_oe(spdx).map_err(|e| RenderError::Invalid(format!("{m} {file}: {e}")))?;
             lic_terms.extend(terms);
-            lic_files.push(format!("file://pkg/mod/{dir}/{file};md5={};spdx={}", l.md5, quote_plus(spdx)));
+            let base = if rezip_class.is_some() { LICENSE_DIR } else { "pkg/mod" };
+            lic_files.push(format!("file://{base}/{dir}/{file};md5={};spdx={}", l.md5, quote_plus(spdx)));
         }
     }
     if !unidentified.is_empty() {
@@ -294,6 +303,14 @@ pub fn render(
         let _ = writeln!(licenses, "    {l} \\");
     }
     licenses.push_str("\"\n");
+    if rezip_class.is_some() && !lic_files.is_empty() {
+        let _ = writeln!(
+            licenses,
+            "\n# The go command extracts only the modules a build loads into pkg/mod: {LICENSE_CLASS} extracts every file\n\
+             # above from the fetched module zips into {LICENSE_DIR}/ after do_unpack, whatever the build tags.\n\
+             inherit {LICENSE_CLASS}"
+        );
+    }
     Ok(Rendered { go_mods, licenses })
 }
 
@@ -345,7 +362,8 @@ mod tests {
             "a".repeat(40)
         )));
         assert!(r.licenses.contains("LICENSE += \"& (MIT | Apache-2.0) & Apache-2.0\"\n"), "{}", r.licenses);
-        assert!(r.licenses.contains("file://pkg/mod/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
+        assert!(r.licenses.contains("inherit go_mod_licenses"), "{}", r.licenses);
+        assert!(r.licenses.contains("file://pkg/mod-licenses/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
         assert_eq!(render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap(), r, "deterministic");
     }
 
