@@ -102,6 +102,11 @@ enum GoCommand {
         /// fixes BitBake's gomodgit zips); `none` for no class.
         #[arg(long, default_value = REZIP_CLASS)]
         rezip_class: String,
+        /// The packages the build links: output of `go list -deps -tags "<build tags>" -f '<go_facts::linked::GO_LIST_FORMAT>'
+        /// <main packages>` in the recipe's source. Licences are then those of linked module versions only, and a
+        /// linked module version without a licence fact is an error.
+        #[arg(long, value_name = "FILE")]
+        linked: Option<PathBuf>,
         /// Output: the SRC_URI include.
         #[arg(long, value_name = "FILE")]
         go_mods: PathBuf,
@@ -286,9 +291,27 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             }
             Ok(())
         }
-        GoCommand::Render { facts, graph, decisions, rezip_class, go_mods, licenses } => {
+        GoCommand::Render { facts, graph, decisions, rezip_class, linked, go_mods, licenses } => {
             let path = facts_path(root, &facts);
-            let all = Facts::load(&path)?;
+            let mut all = Facts::load(&path)?;
+            if let Some(lp) = &linked {
+                let set = go_facts::linked::LinkedSet::parse(&lp.display().to_string(), &read(lp)?)?;
+                let r = go_facts::linked::restrict(&all, &set);
+                if !r.uncovered.is_empty() {
+                    let list: Vec<String> = r.uncovered.iter().map(ToString::to_string).collect();
+                    bail!(
+                        "{} linked module version(s) have no licence fact (run `k3s-bake go resolve`):\n  {}",
+                        list.len(),
+                        list.join("\n  ")
+                    );
+                }
+                eprintln!(
+                    "render: {} linked module versions; licences of {} graph-only module versions left out",
+                    set.0.len(),
+                    r.dropped.len()
+                );
+                all = r.facts;
+            }
             let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
             let dec = Decisions::load(&decisions_path)?;
             let sum = load_graph(&graph)?;
