@@ -84,6 +84,11 @@ go mod download example.com/dep 2>/dev/null || true   # GOPROXY=off: only what t
 [ "$(modver sigs.k8s.io/cri-tools)" = v0.0.0 ] || { echo "a module outside the graph must give v0.0.0" >&2; exit 1; }
 [ "$(modpath example.com/dep)" = example.com/dep ] || { echo "modpath example.com/dep wrong" >&2; exit 1; }
 say "version lookups: example.com/dep -> v1.2.3 offline without .info; missing module -> v0.0.0"
+# scripts/version.sh names klipper-helm's version on a line of its own (k3s v1.3x: VERSION_HELM_JOB="v…").
+mkdir -p scripts
+printf '#!/bin/bash\nVERSION_ROOT="v0.15.0"\n\nVERSION_HELM_JOB="v0.11.1-build20260615"\n\nif [[ -n "$GIT_TAG" ]]; then :; fi\n' > scripts/version.sh
+[ "$(helmjobver)" = v0.11.1-build20260615 ] || { echo "helmjobver gave '$(helmjobver)'" >&2; exit 1; }
+say "klipper-helm for DefaultJobImage from scripts/version.sh: $(helmjobver)"
 # The defect this guards: without -e, `go list -m` needs the .info the fetchers never write.
 sed 's/ list -m -e / list -m /' "$W/lookups.sh" > "$W/lookups-no-e.sh"
 ( . "$W/lookups-no-e.sh"; [ "$(modver example.com/dep)" = v0.0.0 ] ) \

@@ -120,6 +120,11 @@ do_compile() {
         p=$(${GO} list -m -e -f '{{if .Replace}}{{.Replace.Path}}{{else}}{{.Path}}{{end}}' "$1" 2>/dev/null)
         echo "${p:-$1}"
     }
+    # helm-controller's job image: klipper-helm at the version scripts/version.sh of this very source names
+    # (`VERSION_HELM_JOB="v…"`), as upstream's scripts/build passes it to DefaultJobImage.
+    helmjobver() {
+        sed -n 's/^VERSION_HELM_JOB=["'\'']*\([^"'\'' ]*\).*/\1/p' scripts/version.sh | head -n1
+    }
     # <<< k3s-version-lookups
     PKG=github.com/k3s-io/k3s
     PKG_CONTAINERD=github.com/containerd/containerd/v2
@@ -129,9 +134,7 @@ do_compile() {
     VERSION_FLANNEL=$(modver github.com/flannel-io/flannel)
     VERSION_KUBE_ROUTER=$(modver github.com/cloudnativelabs/kube-router/v2)
     VERSION_CRI_DOCKERD=$(modver github.com/Mirantis/cri-dockerd)
-    # helm-controller's job image: klipper-helm at the version scripts/version.sh of this very source names
-    # (VERSION_HELM_JOB=, as upstream's scripts/build passes it to DefaultJobImage).
-    VERSION_HELM_JOB=$(sed -n 's/^VERSION_HELM_JOB=["'\'']*\([^"'\'' ]*\).*/\1/p' scripts/version.sh | head -n1)
+    VERSION_HELM_JOB=$(helmjobver)
     [ -n "$VERSION_HELM_JOB" ] || bbfatal "k3s: no VERSION_HELM_JOB= in scripts/version.sh (helm-controller's DefaultJobImage)"
     VERSION=${K3S_VERSION}
     COMMIT=${K3S_SRCREV}
