@@ -108,7 +108,7 @@ do_compile() {
     cd ${B}/src/${GO_IMPORT}
     export TMPDIR="${GOTMPDIR}"
 
-    # >>> k3s-version-lookups (extracted and run by .ci/test.d/32-k3s-compile-shell.sh)
+    # >>> k3s-version-lookups (extracted and run by .ci/test.d/32-k3s-compile-shell-stand-in.sh)
     # Module versions, looked up the way upstream's scripts/version.sh does, offline: BitBake's fetchers write
     # no .info files, and without -e `go list -m` fails on the missing .info (every version would be v0.0.0);
     # with -e the version from the module graph is printed. A module missing from the graph gets v0.0.0.
@@ -163,7 +163,7 @@ do_compile() {
     # Embed what the server deploys and serves on first start (upstream: cp manifests/* pkg/deploy/embed/ and
     # build/static/* pkg/static/embed/): coredns, local-storage (local-path-provisioner), metrics-server,
     # rolebindings, runtimes, and traefik's charts when it is deployed.
-    # >>> k3s-embed (extracted and run by .ci/test.d/32-k3s-compile-shell.sh)
+    # >>> k3s-embed (extracted and run by .ci/test.d/32-k3s-compile-shell-stand-in.sh)
     install -d pkg/deploy/embed pkg/static/embed
     cp -R manifests/. pkg/deploy/embed/
     if [ "${K3S_DEPLOY_TRAEFIK}" = "1" ]; then
