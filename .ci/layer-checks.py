@@ -149,6 +149,35 @@ def check_node_tools():
         fail('lib/oeqa/runtime/cases/k3s.py', 'tool links %s differ from K3S_NODE_TOOLS %s' % (listed, tools))
 
 
+def check_go_cgo_pkgconfig():
+    """A Go recipe whose linked packages use `#cgo pkg-config:` must inherit pkgconfig (else pkg-config is not in
+    the recipe sysroot and `go build` stops). Which packages need it is a recorded fact (.ci/go-cgo-pkgconfig.tsv,
+    from real builds); every Go recipe must have a row."""
+    rel = '.ci/go-cgo-pkgconfig.tsv'
+    facts = {}
+    for n, line in enumerate(read(rel).splitlines(), 1):
+        if not line or line.startswith('#'):
+            continue
+        f = line.split('\t')
+        if len(f) != 3 or not f[1] or not f[2]:
+            fail('%s:%d' % (rel, n), 'expected recipe<TAB>pkg-config packages or -<TAB>evidence')
+            continue
+        facts[f[0]] = f[1]
+    recipes = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, 'recipes-*', '*', '*.bb')))
+    for rec in recipes:
+        text = read(rec)
+        inherits = set(w for m in re.findall(r'^inherit\s+(.+)$', text, re.M) for w in m.split())
+        if not inherits & {'go', 'go-mod'}:
+            continue
+        if rec not in facts:
+            fail(rec, 'Go recipe without a row in %s (run its real build and record the cgo pkg-config packages)' % rel)
+        elif facts[rec] != '-' and 'pkgconfig' not in inherits:
+            fail(rec, 'links packages with `#cgo pkg-config: %s` but does not inherit pkgconfig' % facts[rec])
+    for rec in facts:
+        if rec not in recipes:
+            fail(rel, '%s: no such recipe' % rec)
+
+
 def check_python():
     for rel in glob.glob('lib/oeqa/**/*.py', root_dir=ROOT, recursive=True):
         try:
@@ -175,7 +204,7 @@ def check_ci_apt():
 
 
 for check in (check_units, check_unit_install, check_file_uris, check_distro_features, check_kernel_gate, check_node_tools,
-              check_python, check_patches, check_ci_apt):
+              check_go_cgo_pkgconfig, check_python, check_patches, check_ci_apt):
     check()
 
 if failures:

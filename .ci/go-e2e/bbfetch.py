@@ -3,7 +3,12 @@
 *-go-mods.inc: download + checksum verification from the local HTTPS proxy / local git, then unpack into a module
 cache, then (unless --no-rezip) the layer's gomodgit_rezip step exactly as classes/gomodgit_rezip.bbclass runs it.
 
-usage: bbfetch.py INC PROXY_HOSTPORT DL_DIR UNPACK_ROOT ALLOWED_HOSTS [--no-rezip] [--expect-failure]"""
+With --licenses LIC_INC (a rendered *-licenses.inc), the layer's go_mod_licenses step then extracts every listed
+licence file from the unpacked module zips, as classes/go_mod_licenses.bbclass runs it after do_unpack, and each
+file's md5 is checked against LIC_FILES_CHKSUM (what do_populate_lic verifies) — before any go command has run.
+
+usage: bbfetch.py INC PROXY_HOSTPORT DL_DIR UNPACK_ROOT ALLOWED_HOSTS [--no-rezip] [--expect-failure]
+                  [--licenses LIC_INC]"""
 import logging
 import os
 import sys
@@ -16,6 +21,7 @@ import bb.fetch2
 
 inc, proxy, dl_dir, root, allowed = sys.argv[1:6]
 flags = sys.argv[6:]
+lic_inc = flags[flags.index("--licenses") + 1] if "--licenses" in flags else None
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../lib"))
 import k3s_gomod  # noqa: E402  (the layer's lib, as addpylib puts it on the path)
 
@@ -83,3 +89,20 @@ if "--no-rezip" not in flags:
             p = k3s_gomod.rezip_unpacked(root, "pkg/mod", ud.parm["module"], ud.parm["version"], ud.parm["srcrev"],
                                         ud.parm.get("subpath", ""), ud.parm["subdir"])
             print(f"bbfetch: rezipped {os.path.relpath(p, root)}")
+if lic_inc:
+    import hashlib
+
+    text = open(lic_inc).read().replace("\\\n", " ")
+    m = re.search(r'LIC_FILES_CHKSUM \+= "([^"]*)"', text)
+    if not m:
+        sys.exit(f"bbfetch: no LIC_FILES_CHKSUM in {lic_inc}")
+    lic = m.group(1)
+    n = k3s_gomod.extract_licenses(root, "pkg/mod", lic)
+    for tok in lic.split():
+        path, _, params = tok[len("file://"):].partition(";")
+        want = dict(p.split("=", 1) for p in params.split(";") if "=" in p)["md5"]
+        with open(os.path.join(root, path), "rb") as fh:
+            got = hashlib.md5(fh.read()).hexdigest()
+        if got != want:
+            sys.exit(f"bbfetch: {path}: md5 {got}, LIC_FILES_CHKSUM says {want}")
+    print(f"bbfetch: {n} licence files extracted from the module zips, every LIC_FILES_CHKSUM md5 matches")

@@ -105,7 +105,8 @@ resolve() {
         --cache "$W/cache" --jobs 4
 }
 resolve
-grep -qP "^git\tgitonly.test/tool.git/sub/v2\tv2.0.1\tfile://$G\t$TOOL_COMMIT\trefs/tags/sub/v2.0.1\tsub$" "$F"
+# The module line of sub/go.mod, read at the commit, is recorded with where it was read.
+grep -qP "^git\tgitonly.test/tool.git/sub/v2\tv2.0.1\tfile://$G\t$TOOL_COMMIT\trefs/tags/sub/v2.0.1\tsub\tgitonly.test/tool.git/sub/v2\tfile://$G@$TOOL_COMMIT$" "$F"
 grep -qP "^mod\texample.com/greet\tv0.9.0\t" "$F"
 grep -qP "^license\texample.com/Upper/v3\tv3.1.0\tLICENSE\t[0-9a-f]*\tISC$" "$F"
 # A rerun costs nothing: no request reaches the proxy.
@@ -124,7 +125,10 @@ grep -q 'LICENSE += "& ISC & MIT"' "$O/app-licenses.inc"
 
 # --- 4. BitBake's fetchers ----------------------------------------------------------------------------------------
 ALLOWED="127.0.0.1 gitonly.test"   # gomodgit checks the module's host; the repository itself is a local path
-bbfetch "$O/app-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "$ALLOWED"
+bbfetch "$O/app-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "$ALLOWED" --licenses "$O/app-licenses.inc"
+# Licence files are in place before any go command ran (go_mod_licenses), outside the module cache proper.
+[ ! -e "$W/unpack/pkg/mod/example.com/greet@v1.0.0" ] || { say "the module cache was populated before go ran"; exit 1; }
+grep -q "file://pkg/mod-licenses/" "$O/app-licenses.inc"
 # A wrong checksum is refused (own DL_DIR: BitBake renames bad downloads).
 sed 's/\(gomod:\/\/example.com\/greet;version=v1.0.0;sha256sum=\)[0-9a-f]*/\10000000000000000000000000000000000000000000000000000000000000000/' \
     "$O/app-go-mods.inc" > "$W/bad.inc"

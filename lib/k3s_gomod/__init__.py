@@ -20,12 +20,69 @@ import re
 import subprocess
 import zipfile
 
-__all__ = ["escape", "module_files", "write_module_zip", "rezip_unpacked"]
+__all__ = ["escape", "unescape", "module_files", "write_module_zip", "rezip_unpacked", "LICENSE_DIR",
+           "license_entries", "extract_licenses"]
+
+# Where the rendered *-licenses.inc points LIC_FILES_CHKSUM (relative to ${S}, next to GOMODCACHE = ${S}/pkg/mod):
+# the go command extracts into pkg/mod only the modules a build loads, and a directory there that it did not
+# extract itself would be taken for a complete module, so licence files get a tree of their own.
+LICENSE_DIR = "pkg/mod-licenses"
 
 
 def escape(path):
     """Module cache spelling: upper-case letters become '!' + lower case."""
     return re.sub(r"([A-Z])", lambda m: "!" + m.group(1).lower(), path)
+
+
+def unescape(path):
+    """Inverse of escape(): '!' + lower case becomes upper case."""
+    return re.sub(r"!([a-z])", lambda m: m.group(1).upper(), path)
+
+
+def license_entries(lic_files_chksum):
+    """(LIC_FILES_CHKSUM path, module, version, file in module) for every entry under LICENSE_DIR."""
+    prefix = "file://" + LICENSE_DIR + "/"
+    out = []
+    for tok in lic_files_chksum.split():
+        path = tok.split(";", 1)[0]
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix):]
+        modver, sep, name = rest.partition("/")
+        while "@" not in modver and sep:
+            head, sep, name = name.partition("/")
+            modver = modver + "/" + head
+        if "@" not in modver or not name:
+            raise ValueError("%s: expected %s<module>@<version>/<file>" % (tok, prefix))
+        module, version = modver.rsplit("@", 1)
+        if any(part in ("", ".", "..") for part in name.split("/")):
+            raise ValueError("%s: licence file %r must be a plain path inside the module" % (tok, name))
+        out.append((path[len("file://"):], unescape(module), unescape(version), name))
+    return out
+
+
+def extract_licenses(sdir, moddir, lic_files_chksum):
+    """Writes every licence file LIC_FILES_CHKSUM lists under LICENSE_DIR from the module zip the fetcher put in
+    ``<moddir>/cache/download`` (the checksummed download, whatever the build later loads). Returns the count."""
+    import zipfile as _zip
+    n = 0
+    for rel, module, version, name in license_entries(lic_files_chksum):
+        zpath = os.path.join(sdir, moddir, "cache/download", escape(module), "@v", escape(version) + ".zip")
+        if not os.path.exists(zpath):
+            raise FileNotFoundError("%s: no module zip %s (is %s@%s fetched with gomod:// or gomodgit://?)"
+                                    % (rel, zpath, module, version))
+        with _zip.ZipFile(zpath) as zf:
+            try:
+                data = zf.read("%s@%s/%s" % (module, version, name))
+            except KeyError:
+                raise FileNotFoundError("%s: %s is not in %s" % (rel, name, zpath)) from None
+        dst = os.path.join(sdir, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(dst + ".tmp", dst)
+        n += 1
+    return n
 
 
 def _is_vendored_package(name):

@@ -24,6 +24,7 @@ SRC_URI = "${K3S_GIT_URI};name=k3s;destsuffix=${GO_SRCURI_DESTSUFFIX} \
            file://k3s.service \
            file://k3s-agent.service \
            file://cleanup-on-stop.conf \
+           file://crictl.yaml \
            "
 SRCREV_k3s = "${K3S_SRCREV}"
 SRCREV_FORMAT = "k3s"
@@ -35,8 +36,9 @@ require k3s-licenses.inc
 
 # Traefik's Helm charts, embedded into the binary (pkg/static) and served by the supervisor at
 # https://<server>/static/charts/, as upstream's scripts/download + scripts/build do. Fetched only when traefik is
-# deployed. Version and checksums: the charts published for k3s v1.36.2+k3s1 (as other layers
-# building this commit use them); they are verified by the fetcher, not yet by a build of this layer.
+# deployed. Version and checksums: the charts published for k3s v1.36.2+k3s1 (as other layers building this
+# commit use them; manifests/traefik.yaml at the pin could not be read here). do_compile stops unless the charts
+# embedded are exactly the ones manifests/traefik.yaml of the fetched source references.
 K3S_TRAEFIK_CHART_VERSION = "39.0.501+up39.0.5"
 K3S_TRAEFIK_CHART_BASE = "https://k3s.io/k3s-charts/assets"
 SRC_URI += "${@oe.utils.conditional('K3S_DEPLOY_TRAEFIK', '1', \
@@ -96,22 +98,34 @@ do_compile() {
     cd ${B}/src/${GO_IMPORT}
     export TMPDIR="${GOTMPDIR}"
 
-    # Module versions, looked up the way upstream's scripts/version.sh does (offline, from the module cache),
-    # with its fallback: a module missing from the graph only loses its version string.
+    # >>> k3s-version-lookups (extracted and run by .ci/test.d/32-k3s-compile-shell-stand-in.sh)
+    # Module versions, looked up the way upstream's scripts/version.sh does, offline: BitBake's fetchers write
+    # no .info files, and without -e `go list -m` fails on the missing .info (every version would be v0.0.0);
+    # with -e the version from the module graph is printed. A module missing from the graph gets v0.0.0.
     modver() {
-        ${GO} list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$1" 2>/dev/null || echo v0.0.0
+        v=$(${GO} list -m -e -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$1" 2>/dev/null)
+        echo "${v:-v0.0.0}"
     }
     modpath() {
-        ${GO} list -m -f '{{if .Replace}}{{.Replace.Path}}{{else}}{{.Path}}{{end}}' "$1" 2>/dev/null || echo "$1"
+        p=$(${GO} list -m -e -f '{{if .Replace}}{{.Replace.Path}}{{else}}{{.Path}}{{end}}' "$1" 2>/dev/null)
+        echo "${p:-$1}"
     }
+    # helm-controller's job image: klipper-helm at the version scripts/version.sh of this very source names
+    # (`VERSION_HELM_JOB="v…"`), as upstream's scripts/build passes it to DefaultJobImage.
+    helmjobver() {
+        sed -n 's/^VERSION_HELM_JOB=["'\'']*\([^"'\'' ]*\).*/\1/p' scripts/version.sh | head -n1
+    }
+    # <<< k3s-version-lookups
     PKG=github.com/k3s-io/k3s
     PKG_CONTAINERD=github.com/containerd/containerd/v2
     PKG_CONTAINERD_K3S=$(modpath $PKG_CONTAINERD)
     VERSION_CONTAINERD=$(modver $PKG_CONTAINERD)
-    VERSION_CRICTL=$(modver github.com/kubernetes-sigs/cri-tools)
+    VERSION_CRICTL=$(modver sigs.k8s.io/cri-tools)
     VERSION_FLANNEL=$(modver github.com/flannel-io/flannel)
     VERSION_KUBE_ROUTER=$(modver github.com/cloudnativelabs/kube-router/v2)
     VERSION_CRI_DOCKERD=$(modver github.com/Mirantis/cri-dockerd)
+    VERSION_HELM_JOB=$(helmjobver)
+    [ -n "$VERSION_HELM_JOB" ] || bbfatal "k3s: no VERSION_HELM_JOB= in scripts/version.sh (helm-controller's DefaultJobImage)"
     VERSION=${K3S_VERSION}
     COMMIT=${K3S_SRCREV}
     # Reproducible: the build date upstream embeds is the sources' date (SOURCE_DATE_EPOCH), not "now".
@@ -133,22 +147,32 @@ do_compile() {
         -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$VERSION_KUBE_ROUTER \
         -X github.com/cloudnativelabs/kube-router/v2/pkg/version.BuildDate=$DATE \
         -X github.com/Mirantis/cri-dockerd/cmd/version.Version=$VERSION_CRI_DOCKERD \
+        -X github.com/k3s-io/helm-controller/pkg/controllers/chart.DefaultJobImage=rancher/klipper-helm:$VERSION_HELM_JOB \
         -X go.etcd.io/etcd/api/v3/version.GitSHA=HEAD"
 
     # Embed what the server deploys and serves on first start (upstream: cp manifests/* pkg/deploy/embed/ and
     # build/static/* pkg/static/embed/): coredns, local-storage (local-path-provisioner), metrics-server,
     # rolebindings, runtimes, and traefik's charts when it is deployed.
+    # >>> k3s-embed (extracted and run by .ci/test.d/32-k3s-compile-shell-stand-in.sh)
     install -d pkg/deploy/embed pkg/static/embed
     cp -R manifests/. pkg/deploy/embed/
     if [ "${K3S_DEPLOY_TRAEFIK}" = "1" ]; then
         install -d pkg/static/embed/charts
         install -m 0644 ${UNPACKDIR}/charts/*.tgz pkg/static/embed/charts/
+        # The charts embedded must be exactly the ones manifests/traefik.yaml references (static/charts/*.tgz).
+        want=$(grep -o 'static/charts/[^"/ ]*\.tgz' manifests/traefik.yaml | sed 's#.*/##' | sort -u | tr '\n' ' ')
+        have=$(cd pkg/static/embed/charts && ls *.tgz | sort -u | tr '\n' ' ')
+        if [ "$want" != "$have" ]; then
+            bbfatal "k3s: manifests/traefik.yaml references charts '$want' but '$have' are embedded (K3S_TRAEFIK_CHART_VERSION)"
+        fi
     fi
-    # `//go:embed embed/*` fails on an empty directory; without traefik nothing else is staged.
-    if [ -z "$(ls -A pkg/static/embed)" ]; then
-        install -d pkg/static/embed/charts
-        : > pkg/static/embed/charts/.keep
+    # `//go:embed embed/*` needs a file to match, and patterns skip names starting with '.' or '_' (a .keep
+    # would not count): without traefik, embed a visible placeholder so the pattern matches.
+    if [ -z "$(ls pkg/static/embed)" ]; then
+        echo "No static content: traefik's charts are embedded only with K3S_DEPLOY_TRAEFIK = 1." \
+            > pkg/static/embed/README
     fi
+    # <<< k3s-embed
 
     mkdir -p ${B}/bin
     CGO_CFLAGS="${CFLAGS} -DSQLITE_ENABLE_DBSTAT_VTAB=1 -DSQLITE_USE_ALLOCA=1" \
@@ -169,6 +193,9 @@ do_install() {
     for link in ${K3S_MULTICALL_LINKS}; do
         ln -sf k3s ${D}${bindir}/$link
     done
+    # crictl (a link to k3s) reads /etc/crictl.yaml: point it at k3s's containerd socket.
+    install -d ${D}${sysconfdir}
+    install -m 0644 ${UNPACKDIR}/crictl.yaml ${D}${sysconfdir}/crictl.yaml
 
     # Manifests dropped here are applied by the server on start (k3s's auto-deploy directory).
     install -d -m 0700 ${D}${localstatedir}/lib/rancher/k3s/server/manifests
@@ -208,9 +235,10 @@ FILES:${PN}-server += "${systemd_system_unitdir}/k3s.service ${systemd_system_un
                       ${K3S_SERVER_CONFIG} ${localstatedir}/lib/rancher/k3s/server"
 FILES:${PN}-agent += "${systemd_system_unitdir}/k3s-agent.service ${systemd_system_unitdir}/k3s-agent.service.d \
                      ${K3S_AGENT_CONFIG}"
-FILES:${PN} += "${sysconfdir}/rancher ${localstatedir}/lib/rancher/k3s/agent"
+FILES:${PN} += "${sysconfdir}/rancher ${sysconfdir}/crictl.yaml ${localstatedir}/lib/rancher/k3s/agent"
 CONFFILES:${PN}-server = "${K3S_SERVER_CONFIG}"
 CONFFILES:${PN}-agent = "${K3S_AGENT_CONFIG}"
+CONFFILES:${PN} = "${sysconfdir}/crictl.yaml"
 
 # What k3s runs from PATH or needs on the node: runc (containerd's runtime), the CNI plugins and flannel's
 # (found through PATH, see the units), iptables (kube-proxy, flannel, network policy), iproute2, kmod (modprobe in

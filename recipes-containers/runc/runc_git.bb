@@ -7,15 +7,17 @@ SECTION = "console/utils"
 
 require conf/include/k3s-spec.inc
 
-# runc's own licence and the licence of every vendored module (vendor/*/LICENSE etc.).
+# runc's own licence and the licence of every vendored module the build links (go list -deps with RUNC_GO_TAGS
+# at the pin: no cyphar.com/go-pathrs without the libpathrs tag, no go-md2man/blackfriday with
+# urfave_cli_no_docs; filepath-securejoin's pathrs-lite is MPL-2.0, the rest of it BSD-3-Clause).
 LICENSE = "Apache-2.0 & BSD-2-Clause & BSD-3-Clause & MIT & MPL-2.0"
 LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=435b266b3899aa8a959f17d41c56def8 \
-                    file://src/${GO_IMPORT}/vendor/cyphar.com/go-pathrs/COPYING;md5=f75d2927d3c1ed2414ef72048f5ad640 \
                     file://src/${GO_IMPORT}/vendor/github.com/checkpoint-restore/go-criu/v7/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
                     file://src/${GO_IMPORT}/vendor/github.com/cilium/ebpf/LICENSE;md5=011d5eef39494cc16bc0b1848fe42759 \
                     file://src/${GO_IMPORT}/vendor/github.com/containerd/console/LICENSE;md5=1269f40c0d099c21a871163984590d89 \
                     file://src/${GO_IMPORT}/vendor/github.com/coreos/go-systemd/v22/LICENSE;md5=19cbd64715b51267a47bf3750cc6a8a5 \
-                    file://src/${GO_IMPORT}/vendor/github.com/cpuguy83/go-md2man/v2/LICENSE.md;md5=80794f9009df723bbc6fe19234c9f517 \
+                    file://src/${GO_IMPORT}/vendor/github.com/cyphar/filepath-securejoin/LICENSE.BSD;md5=7e05df0b39896d74600ef94ab46dce89 \
+                    file://src/${GO_IMPORT}/vendor/github.com/cyphar/filepath-securejoin/LICENSE.MPL-2.0;md5=f75d2927d3c1ed2414ef72048f5ad640 \
                     file://src/${GO_IMPORT}/vendor/github.com/docker/go-units/LICENSE;md5=04424bc6f5a5be60691b9824d65c2ad8 \
                     file://src/${GO_IMPORT}/vendor/github.com/godbus/dbus/v5/LICENSE;md5=09042bd5c6c96a2b9e45ddf1bc517eed \
                     file://src/${GO_IMPORT}/vendor/github.com/moby/sys/capability/LICENSE;md5=9fb69cc4971ab0f8fd79631959bf0616 \
@@ -26,7 +28,6 @@ LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=435b266b3899aa8a959f17d4
                     file://src/${GO_IMPORT}/vendor/github.com/opencontainers/cgroups/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
                     file://src/${GO_IMPORT}/vendor/github.com/opencontainers/runtime-spec/LICENSE;md5=b355a61a394a504dacde901c958f662c \
                     file://src/${GO_IMPORT}/vendor/github.com/opencontainers/selinux/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
-                    file://src/${GO_IMPORT}/vendor/github.com/russross/blackfriday/v2/LICENSE.txt;md5=ecf8a8a60560c35a862a4a545f2db1b3 \
                     file://src/${GO_IMPORT}/vendor/github.com/seccomp/libseccomp-golang/LICENSE;md5=343b433e752e8b44a543cdf61f14b628 \
                     file://src/${GO_IMPORT}/vendor/github.com/sirupsen/logrus/LICENSE;md5=8dadfef729c08ec4e631c4f6fc5d43a0 \
                     file://src/${GO_IMPORT}/vendor/github.com/urfave/cli/LICENSE;md5=75d9e324acacf92aca82397b81c225b0 \
@@ -42,7 +43,9 @@ GO_IMPORT = "github.com/opencontainers/runc"
 SRC_URI = "${RUNC_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 SRCREV = "${RUNC_SRCREV}"
 
-inherit go
+# pkgconfig: the seccomp tag builds libseccomp-golang, whose cgo preamble says `#cgo pkg-config: libseccomp`;
+# without pkgconfig-native in the recipe sysroot `go build` stops ("exec: pkg-config: executable file not found").
+inherit go pkgconfig
 
 # seccomp: apply containers' seccomp profiles (needs libseccomp, which OE-Core gates behind the distro feature).
 PACKAGECONFIG ??= "${@bb.utils.filter('DISTRO_FEATURES', 'seccomp', d)}"

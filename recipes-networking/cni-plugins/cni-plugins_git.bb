@@ -8,56 +8,34 @@ SECTION = "console/network"
 require conf/include/k3s-spec.inc
 require conf/include/k3s-cni.inc
 
-# The plugins' own licence and the licence of every vendored module.
+# The plugins' own licence and the licence of every vendored module the plugins link (go list -deps of every
+# plugin built at the pin; test-only and Windows-only vendored modules are not linked). filepath-securejoin's
+# pathrs-lite is MPL-2.0.
 LICENSE = "Apache-2.0 & BSD-2-Clause & BSD-3-Clause & MIT & MPL-2.0"
 LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
-                    file://src/${GO_IMPORT}/vendor/cyphar.com/go-pathrs/COPYING;md5=f75d2927d3c1ed2414ef72048f5ad640 \
-                    file://src/${GO_IMPORT}/vendor/github.com/Masterminds/semver/v3/LICENSE.txt;md5=4c1ffeeb02e3f8f4af042205e189b3f7 \
-                    file://src/${GO_IMPORT}/vendor/github.com/Microsoft/go-winio/LICENSE;md5=69205ff73858f2c22b2ca135b557e8ef \
-                    file://src/${GO_IMPORT}/vendor/github.com/Microsoft/hcsshim/LICENSE;md5=d4c2cbbea5ee1e7c86dff68a7073718e \
                     file://src/${GO_IMPORT}/vendor/github.com/alexflint/go-filemutex/LICENSE;md5=85e5af4c3102b5be82eeaa92b393071c \
-                    file://src/${GO_IMPORT}/vendor/github.com/buger/jsonparser/LICENSE;md5=b60ae568cc483bde7743064a52388501 \
-                    file://src/${GO_IMPORT}/vendor/github.com/containerd/cgroups/v3/LICENSE;md5=86d3f3a95c324c9479bd8986968f4327 \
-                    file://src/${GO_IMPORT}/vendor/github.com/containerd/errdefs/LICENSE;md5=1269f40c0d099c21a871163984590d89 \
-                    file://src/${GO_IMPORT}/vendor/github.com/containerd/errdefs/pkg/LICENSE;md5=1269f40c0d099c21a871163984590d89 \
-                    file://src/${GO_IMPORT}/vendor/github.com/containerd/typeurl/v2/LICENSE;md5=1269f40c0d099c21a871163984590d89 \
                     file://src/${GO_IMPORT}/vendor/github.com/containernetworking/cni/LICENSE;md5=fa818a259cbed7ce8bc2a22d35a464fc \
                     file://src/${GO_IMPORT}/vendor/github.com/coreos/go-iptables/LICENSE;md5=19cbd64715b51267a47bf3750cc6a8a5 \
                     file://src/${GO_IMPORT}/vendor/github.com/coreos/go-systemd/v22/LICENSE;md5=19cbd64715b51267a47bf3750cc6a8a5 \
-                    file://src/${GO_IMPORT}/vendor/github.com/go-logr/logr/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
-                    file://src/${GO_IMPORT}/vendor/github.com/go-task/slim-sprig/v3/LICENSE.txt;md5=4ed8d725bea5f035fcea1ab05a767f78 \
+                    file://src/${GO_IMPORT}/vendor/github.com/cyphar/filepath-securejoin/LICENSE.BSD;md5=7e05df0b39896d74600ef94ab46dce89 \
+                    file://src/${GO_IMPORT}/vendor/github.com/cyphar/filepath-securejoin/LICENSE.MPL-2.0;md5=f75d2927d3c1ed2414ef72048f5ad640 \
                     file://src/${GO_IMPORT}/vendor/github.com/godbus/dbus/v5/LICENSE;md5=09042bd5c6c96a2b9e45ddf1bc517eed \
-                    file://src/${GO_IMPORT}/vendor/github.com/gogo/protobuf/LICENSE;md5=38be95f95200434dc208e2ee3dab5081 \
-                    file://src/${GO_IMPORT}/vendor/github.com/golang/groupcache/LICENSE;md5=19cbd64715b51267a47bf3750cc6a8a5 \
-                    file://src/${GO_IMPORT}/vendor/github.com/google/go-cmp/LICENSE;md5=4ac66f7dea41d8d116cb7fb28aeff2ab \
-                    file://src/${GO_IMPORT}/vendor/github.com/google/pprof/LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
                     file://src/${GO_IMPORT}/vendor/github.com/insomniacslk/dhcp/LICENSE;md5=ceaf33b8b657b2d342dbd3bb59578d8a \
                     file://src/${GO_IMPORT}/vendor/github.com/josharian/native/license;md5=22904acb291752d818959e01847de4c5 \
                     file://src/${GO_IMPORT}/vendor/github.com/mattn/go-shellwords/LICENSE;md5=e5116fc268f5118168ff06a271b50ef9 \
                     file://src/${GO_IMPORT}/vendor/github.com/mdlayher/packet/LICENSE.md;md5=2601a9c0685eda4a9e7d372db5dbea00 \
                     file://src/${GO_IMPORT}/vendor/github.com/mdlayher/socket/LICENSE.md;md5=bdcb2fcb7aea8a34d189ef572a59ff88 \
                     file://src/${GO_IMPORT}/vendor/github.com/networkplumbing/go-nft/LICENSE;md5=86d3f3a95c324c9479bd8986968f4327 \
-                    file://src/${GO_IMPORT}/vendor/github.com/onsi/ginkgo/v2/LICENSE;md5=570603114d52313cb86c0206401c9af7 \
-                    file://src/${GO_IMPORT}/vendor/github.com/onsi/gomega/LICENSE;md5=570603114d52313cb86c0206401c9af7 \
                     file://src/${GO_IMPORT}/vendor/github.com/opencontainers/selinux/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
                     file://src/${GO_IMPORT}/vendor/github.com/pierrec/lz4/v4/LICENSE;md5=09ece85f3c312a63b522bfc6ebd44943 \
                     file://src/${GO_IMPORT}/vendor/github.com/pkg/errors/LICENSE;md5=6fe682a02df52c6653f33bd0f7126b5a \
                     file://src/${GO_IMPORT}/vendor/github.com/safchain/ethtool/LICENSE;md5=8e1a430c9c6b9fa0c191191e83efa169 \
-                    file://src/${GO_IMPORT}/vendor/github.com/sirupsen/logrus/LICENSE;md5=8dadfef729c08ec4e631c4f6fc5d43a0 \
                     file://src/${GO_IMPORT}/vendor/github.com/u-root/uio/LICENSE;md5=52bf39fc1e426b6459f5c9a142e5bfbd \
                     file://src/${GO_IMPORT}/vendor/github.com/vishvananda/netlink/LICENSE;md5=2ade771c7d7211af507864e8dd520529 \
                     file://src/${GO_IMPORT}/vendor/github.com/vishvananda/netns/LICENSE;md5=2ade771c7d7211af507864e8dd520529 \
-                    file://src/${GO_IMPORT}/vendor/go.opencensus.io/LICENSE;md5=175792518e4ac015ab6696d16c4f607e \
-                    file://src/${GO_IMPORT}/vendor/go.uber.org/automaxprocs/LICENSE;md5=513f1cf32c6e4e3236a335fa13bb1c89 \
-                    file://src/${GO_IMPORT}/vendor/go.yaml.in/yaml/v3/LICENSE;md5=3c91c17266710e16afdbb2b6d15c761c \
                     file://src/${GO_IMPORT}/vendor/golang.org/x/net/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
                     file://src/${GO_IMPORT}/vendor/golang.org/x/sync/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
                     file://src/${GO_IMPORT}/vendor/golang.org/x/sys/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
-                    file://src/${GO_IMPORT}/vendor/golang.org/x/text/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
-                    file://src/${GO_IMPORT}/vendor/golang.org/x/tools/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
-                    file://src/${GO_IMPORT}/vendor/google.golang.org/genproto/googleapis/rpc/LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
-                    file://src/${GO_IMPORT}/vendor/google.golang.org/grpc/LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
-                    file://src/${GO_IMPORT}/vendor/google.golang.org/protobuf/LICENSE;md5=02d4002e9171d41a8fad93aa7faf3956 \
                     file://src/${GO_IMPORT}/vendor/sigs.k8s.io/knftables/LICENSE;md5=86d3f3a95c324c9479bd8986968f4327 \
                     "
 

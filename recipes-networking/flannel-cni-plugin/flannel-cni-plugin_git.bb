@@ -10,11 +10,14 @@ SECTION = "console/network"
 require conf/include/k3s-spec.inc
 require conf/include/k3s-cni.inc
 
-# flannel's licence, the CNI plugins' licence (the module it is built in) and the vendored CNI library it links.
-LICENSE = "Apache-2.0"
+# flannel's licence, the CNI plugins' licence (the module it is built in) and the vendored modules it links
+# (go list -deps at the pins: containernetworking/cni, vishvananda/netns, golang.org/x/sys).
+LICENSE = "Apache-2.0 & BSD-3-Clause"
 LIC_FILES_CHKSUM = "file://flannel-cni-plugin/LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
                     file://src/${GO_IMPORT}/LICENSE;md5=e3fc50a88d0a364313df4b21ef20c29e \
                     file://src/${GO_IMPORT}/vendor/github.com/containernetworking/cni/LICENSE;md5=fa818a259cbed7ce8bc2a22d35a464fc \
+                    file://src/${GO_IMPORT}/vendor/github.com/vishvananda/netns/LICENSE;md5=2ade771c7d7211af507864e8dd520529 \
+                    file://src/${GO_IMPORT}/vendor/golang.org/x/sys/LICENSE;md5=7998cb338f82d15c0eff93b7004d272a \
                     "
 
 PV = "${FLANNEL_CNI_PLUGIN_PV}"

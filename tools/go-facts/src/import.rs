@@ -6,7 +6,8 @@
 //! - `git://HOST/REPO;…;rev=C` (or `name=N` + `SRCREV_N`) when the module is named: `module=` and `version=`
 //!   parameters, or a comment line right above it `# MODULE@VERSION` (or `# MODULE VERSION`); `subdir=`/`subpath=`
 //!   give the module's directory and `tag=` the ref;
-//! - `LIC_FILES_CHKSUM` entries `file://pkg/mod/MODULE@VERSION/FILE;md5=M[;spdx=S]` (module cache spelling).
+//! - `LIC_FILES_CHKSUM` entries `file://pkg/mod/MODULE@VERSION/FILE;md5=M[;spdx=S]` (module cache spelling; also
+//!   `file://pkg/mod-licenses/…`, where this layer's go_mod_licenses class extracts them).
 //!
 //! Anything else in the file is ignored; a gomod/gomodgit/git entry that lacks what it needs is an error naming
 //! the line.
@@ -82,6 +83,8 @@ pub fn fixture_tsv(file: &str, text: &str) -> Result<Facts, FactsError> {
                     commit: (*commit).into(),
                     reference: (*reference).into(),
                     subdir: (*subdir).into(),
+                    module: String::new(),
+                    checked_at: String::new(),
                 };
                 facts.set_git(&module(p, v)?, g, &src)
             }
@@ -271,6 +274,8 @@ pub fn bitbake(file: &str, text: &str) -> Result<Facts, FactsError> {
                         commit: commit.clone(),
                         reference: String::new(),
                         subdir: p.params.get("subdir").cloned().unwrap_or_default(),
+                        module: String::new(),
+                        checked_at: String::new(),
                     };
                     facts.set_git(&m, g, &src)?;
                 }
@@ -309,6 +314,8 @@ pub fn bitbake(file: &str, text: &str) -> Result<Facts, FactsError> {
                     commit: commit.clone(),
                     reference: p.params.get("tag").map(|t| format!("refs/tags/{t}")).unwrap_or_default(),
                     subdir: p.params.get("subdir").or_else(|| p.params.get("subpath")).cloned().unwrap_or_default(),
+                    module: String::new(),
+                    checked_at: String::new(),
                 };
                 facts.set_git(&m, g, &src)?;
             }
@@ -316,7 +323,10 @@ pub fn bitbake(file: &str, text: &str) -> Result<Facts, FactsError> {
     }
     for (line, tok) in lics {
         let (url, params) = split_url(&tok);
-        let Some(path) = url.strip_prefix("file://pkg/mod/") else { continue };
+        let Some(path) = url.strip_prefix("file://pkg/mod/").or_else(|| url.strip_prefix("file://pkg/mod-licenses/"))
+        else {
+            continue;
+        };
         let (m, lic) = split_cache_path(path).map_err(|e| perr(file, line, e))?;
         let md5 = params
             .get("md5")

@@ -8,6 +8,7 @@
 
 pub mod import;
 pub mod license;
+pub mod linked;
 pub mod render;
 mod store;
 

@@ -47,6 +47,13 @@ pub enum RenderError {
         .0.len(), .0.join("\n  ")
     )]
     Unidentified(Vec<String>),
+    /// gomodgit sources in a subdirectory whose go.mod nobody read: BitBake writes a bare go.mod for a subdir
+    /// without one and the zip holds the wrong tree (etcd's `client` vs `client/v3`).
+    #[error(
+        "{} gomodgit subdir(s) not verified (record the module line of <subdir>/go.mod: `k3s-bake go verify-git` or `go resolve`):\n  {}",
+        .0.len(), .0.join("\n  ")
+    )]
+    UnverifiedSubdir(Vec<String>),
     /// A fact that cannot be written into a recipe.
     #[error("{0}")]
     Invalid(String),
@@ -142,9 +149,26 @@ fn src_uri(m: &ModuleVersion, need: Need, f: &ModFacts) -> Result<Option<String>
     })
 }
 
+/// A subdir the go command could look for in only one place: the module path is the repository's path plus the
+/// subdir, with no `/vN` suffix (with one, `<dir>/vN` and `<dir>` are both possible: etcd's `client/v3` lives in
+/// `client/v3`, its `api/v3` in `api`). Such a subdir needs no recorded go.mod to be unambiguous.
+fn subdir_follows_from_path(m: &ModuleVersion, g: &crate::GitFact) -> bool {
+    let Ok((repo, _)) = gomodgit_repo(&g.repo) else { return false };
+    let major = gomod::major_suffix(&m.path).is_some_and(|s| s.starts_with('/'));
+    !major && m.path == format!("{}/{}", repo.trim_end_matches(".git"), g.subdir)
+}
+
+/// This layer's class that extracts every listed licence file from the fetched module zips after do_unpack.
+pub const LICENSE_CLASS: &str = "go_mod_licenses";
+/// Where [`LICENSE_CLASS`] puts the licence files, relative to `${S}` (next to GOMODCACHE = `${S}/pkg/mod`).
+pub const LICENSE_DIR: &str = "pkg/mod-licenses";
+
 /// Renders both includes. `decisions` identifies license texts by md5 where the facts say `Unknown`.
 /// `rezip_class`, when given, is inherited by the SRC_URI include if it holds `gomodgit://` entries: a class that
 /// rebuilds the zips BitBake's gomodgit fetcher synthesises (see this layer's `classes/gomodgit_rezip.bbclass`).
+/// With a class given (this layer's classes are available), the licence include also inherits [`LICENSE_CLASS`]
+/// and points LIC_FILES_CHKSUM into [`LICENSE_DIR`], so every listed file exists before do_populate_lic whatever
+/// the build loads; without, it points into `pkg/mod`, where the go command extracts only what a build loads.
 pub fn render(
     facts: &Facts,
     decisions: &Decisions,
@@ -156,8 +180,21 @@ pub fn render(
     let mut uris = Vec::with_capacity(needs.len());
     let mut missing = Vec::new();
     let (mut n_zip, mut n_mod, mut n_git) = (0, 0, 0);
+    let mut unverified = Vec::new();
     for (m, need) in &needs {
         let f = facts.modules.get(m).unwrap_or(&empty);
+        if let Some(g) = f.git.as_ref().filter(|_| f.zip_sha256.is_none() && f.mod_sha256.is_none()) {
+            if !g.subdir.is_empty() && g.module.is_empty() && !subdir_follows_from_path(m, g) {
+                unverified.push(format!("{m}: subdir {:?} of {} (no go.mod module line recorded)", g.subdir, g.repo));
+            } else if !g.module.is_empty() && gomod::major_suffix(&g.module) != gomod::major_suffix(&m.path) {
+                unverified.push(format!(
+                    "{m}: {}/go.mod declares {:?} (read at {}), another major version",
+                    if g.subdir.is_empty() { "." } else { &g.subdir },
+                    g.module,
+                    g.checked_at
+                ));
+            }
+        }
         match src_uri(m, *need, f).map_err(RenderError::Invalid)? {
             Some(u) => {
                 if u.starts_with("gomodgit://") {
@@ -181,6 +218,9 @@ pub fn render(
     }
     if !missing.is_empty() {
         return Err(RenderError::Missing(missing));
+    }
+    if !unverified.is_empty() {
+        return Err(RenderError::UnverifiedSubdir(unverified));
     }
 
     // md5 → SPDX from every identified license fact, to identify `Unknown` copies of the same text.
@@ -212,7 +252,8 @@ pub fn render(
             };
             let terms = spdx_to_oe(spdx).map_err(|e| RenderError::Invalid(format!("{m} {file}: {e}")))?;
             lic_terms.extend(terms);
-            lic_files.push(format!("file://pkg/mod/{dir}/{file};md5={};spdx={}", l.md5, quote_plus(spdx)));
+            let base = if rezip_class.is_some() { LICENSE_DIR } else { "pkg/mod" };
+            lic_files.push(format!("file://{base}/{dir}/{file};md5={};spdx={}", l.md5, quote_plus(spdx)));
         }
     }
     if !unidentified.is_empty() {
@@ -262,6 +303,14 @@ pub fn render(
         let _ = writeln!(licenses, "    {l} \\");
     }
     licenses.push_str("\"\n");
+    if rezip_class.is_some() && !lic_files.is_empty() {
+        let _ = writeln!(
+            licenses,
+            "\n# The go command extracts only the modules a build loads into pkg/mod: {LICENSE_CLASS} extracts every file\n\
+             # above from the fetched module zips into {LICENSE_DIR}/ after do_unpack, whatever the build tags.\n\
+             inherit {LICENSE_CLASS}"
+        );
+    }
     Ok(Rendered { go_mods, licenses })
 }
 
@@ -288,6 +337,8 @@ mod tests {
                 commit: "a".repeat(40),
                 reference: "refs/tags/api/v3.6.12".into(),
                 subdir: "api".into(),
+                module: "go.etcd.io/etcd/api/v3".into(),
+                checked_at: format!("https://github.com/etcd-io/etcd@{}", "a".repeat(40)),
             },
             "t",
         )
@@ -311,7 +362,8 @@ mod tests {
             "a".repeat(40)
         )));
         assert!(r.licenses.contains("LICENSE += \"& (MIT | Apache-2.0) & Apache-2.0\"\n"), "{}", r.licenses);
-        assert!(r.licenses.contains("file://pkg/mod/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
+        assert!(r.licenses.contains("inherit go_mod_licenses"), "{}", r.licenses);
+        assert!(r.licenses.contains("file://pkg/mod-licenses/example.com/!zip@v1.0.0/LICENSE;md5=11111111111111111111111111111111;spdx=MIT+OR+Apache-2.0 \\"));
         assert_eq!(render(&facts(), &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap(), r, "deterministic");
     }
 
@@ -365,5 +417,36 @@ mod tests {
         assert_eq!(gomodgit_repo("file:///srv/git/b.git").unwrap(), ("/srv/git/b.git".into(), Some("file".into())));
         assert!(gomodgit_repo("github.com/a/b").is_err());
         assert!(gomodgit_repo("https://x;y").is_err());
+    }
+
+    #[test]
+    fn unverified_or_wrong_subdirs_are_refused() {
+        let c = "b".repeat(40);
+        let mut f = Facts::default();
+        // etcd's client/v3: `client` has no go.mod (the old fact), and a major-suffixed path is ambiguous.
+        let mut g = GitFact::new("https://github.com/k3s-io/etcd", &c, "", "client");
+        f.set_git(&mv("github.com/k3s-io/etcd/client/v3", "v3.6.12-k3s1"), g.clone(), "t").unwrap();
+        // A module line with another major version than the module.
+        g.subdir = "server".into();
+        g.module = "go.etcd.io/etcd/server/v2".into();
+        g.checked_at = format!("https://github.com/k3s-io/etcd@{c}");
+        f.set_git(&mv("github.com/k3s-io/etcd/server/v3", "v3.6.12-k3s1"), g, "t").unwrap();
+        // Follows from the path (no /vN): accepted without a go.mod read.
+        let k = GitFact::new("https://github.com/k3s-io/kubernetes", &c, "", "staging/src/k8s.io/api");
+        f.set_git(&mv("github.com/k3s-io/kubernetes/staging/src/k8s.io/api", "v1.36.2-k3s1"), k, "t").unwrap();
+        let e = render(&f, &Decisions::default(), ModuleSet::AllFacts, None).unwrap_err().to_string();
+        assert!(e.starts_with("2 gomodgit subdir(s) not verified"), "{e}");
+        assert!(e.contains("client/v3@v3.6.12-k3s1: subdir \"client\""), "{e}");
+        assert!(e.contains("declares \"go.etcd.io/etcd/server/v2\""), "{e}");
+        assert!(!e.contains("k8s.io/api"), "{e}");
+        // Verified at the commit, with the right subdir: renders.
+        let mut ok = Facts::default();
+        let mut g = GitFact::new("https://github.com/k3s-io/etcd", &c, "", "client/v3");
+        g.module = "go.etcd.io/etcd/client/v3".into();
+        g.checked_at = format!("https://github.com/k3s-io/etcd@{c}");
+        assert!(g.verified_at_commit());
+        ok.set_git(&mv("github.com/k3s-io/etcd/client/v3", "v3.6.12-k3s1"), g, "t").unwrap();
+        let r = render(&ok, &Decisions::default(), ModuleSet::AllFacts, None).unwrap();
+        assert!(r.go_mods.contains(";subdir=client/v3 \\"), "{}", r.go_mods);
     }
 }

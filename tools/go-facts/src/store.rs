@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `zip` | SHA-256 of the proxy's `.zip` |
 //! | `mod` | SHA-256 of the proxy's `.mod` |
-//! | `git` | repository URL, full commit, ref it was resolved from (may be empty), subdirectory (may be empty) |
+//! | `git` | repository URL, full commit, ref it was resolved from (may be empty), subdirectory (may be empty), the `module` line of `<subdir>/go.mod` (empty: not read), where it was read (`REPO@COMMIT`; empty: not read) |
 //! | `license` | file inside the module, md5 of the file, SPDX expression (`Unknown` if the source could not tell) |
 
 use std::collections::BTreeMap;
@@ -27,6 +27,31 @@ pub struct GitFact {
     pub reference: String,
     /// Subdirectory of the module inside the repository, empty for the root.
     pub subdir: String,
+    /// The module path `<subdir>/go.mod` declares (a fork's go.mod may declare the upstream path: the go command
+    /// accepts either the required or the replacement path). Empty when nobody read it.
+    pub module: String,
+    /// Where `module` was read: `REPO@COMMIT`. Equal to `repo@commit` when read at the fact's own commit
+    /// ([`GitFact::verified_at_commit`]); another commit of the same history is weaker evidence.
+    pub checked_at: String,
+}
+
+impl GitFact {
+    /// A git source with no go.mod evidence yet.
+    pub fn new(repo: &str, commit: &str, reference: &str, subdir: &str) -> GitFact {
+        GitFact {
+            repo: repo.into(),
+            commit: commit.into(),
+            reference: reference.into(),
+            subdir: subdir.into(),
+            module: String::new(),
+            checked_at: String::new(),
+        }
+    }
+
+    /// Whether the module line was read in this repository at this very commit.
+    pub fn verified_at_commit(&self) -> bool {
+        !self.module.is_empty() && self.checked_at == format!("{}@{}", self.repo, self.commit)
+    }
 }
 
 /// A license file of a module version.
@@ -95,13 +120,18 @@ pub struct Facts {
     pub modules: BTreeMap<ModuleVersion, ModFacts>,
 }
 
+/// `REPO@COMMIT` (40 hex), or empty.
+fn valid_checked_at(s: &str) -> bool {
+    s.is_empty() || s.rsplit_once('@').is_some_and(|(repo, c)| repo.contains("://") && is_hex(c, 40))
+}
+
 pub(crate) fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 const HEADER: &str = "\
 # Go module facts: one record per line, TAB-separated, sorted. Maintained by `k3s-bake go import` / `go resolve`.
-# kind\tmodule\tversion\tfields…   zip: sha256 | mod: sha256 | git: repo commit ref subdir | license: file md5 spdx
+# kind\tmodule\tversion\tfields…   zip: sha256 | mod: sha256 | git: repo commit ref subdir go.mod-module checked-at | license: file md5 spdx
 ";
 
 impl Facts {
@@ -138,21 +168,31 @@ impl Facts {
             match (f[0], &f[3..]) {
                 ("zip", [sha]) if is_hex(sha, 64) => facts.set_zip(&m, sha, &src),
                 ("mod", [sha]) if is_hex(sha, 64) => facts.set_mod(&m, sha, &src),
-                ("git", [repo, commit, reference, subdir]) if !repo.is_empty() && is_hex(commit, 40) => facts.set_git(
-                    &m,
-                    GitFact {
-                        repo: (*repo).into(),
-                        commit: (*commit).into(),
-                        reference: (*reference).into(),
-                        subdir: (*subdir).into(),
-                    },
-                    &src,
-                ),
+                ("git", [repo, commit, reference, subdir, rest @ ..])
+                    if !repo.is_empty() && is_hex(commit, 40) && rest.len() <= 2 =>
+                {
+                    let mut g = GitFact::new(repo, commit, reference, subdir);
+                    if let [module, checked_at] = rest {
+                        if module.is_empty() != checked_at.is_empty() || !valid_checked_at(checked_at) {
+                            return Err(err(format!(
+                                "git record: the go.mod module line and where it was read (REPO@40-hex commit) go \
+                                 together; got {module:?} and {checked_at:?}"
+                            )));
+                        }
+                        g.module = (*module).into();
+                        g.checked_at = (*checked_at).into();
+                    }
+                    facts.set_git(&m, g, &src)
+                }
                 ("license", [path, md5, spdx]) if !path.is_empty() && is_hex(md5, 32) && !spdx.is_empty() => {
                     facts.set_license(&m, path, LicenseFact { md5: (*md5).into(), spdx: (*spdx).into() }, &src)
                 }
                 ("zip" | "mod", _) => return Err(err(format!("{} record: expected one 64-hex sha256 field", f[0]))),
-                ("git", _) => return Err(err("git record: expected repo, 40-hex commit, ref, subdir".into())),
+                ("git", _) => {
+                    return Err(err(
+                        "git record: expected repo, 40-hex commit, ref, subdir[, go.mod module, REPO@commit]".into(),
+                    ));
+                }
                 ("license", _) => return Err(err("license record: expected file, 32-hex md5, SPDX id".into())),
                 (k, _) => return Err(err(format!("unknown record kind {k:?} (expected zip, mod, git or license)"))),
             }
@@ -176,7 +216,11 @@ impl Facts {
                 let _ = writeln!(out, "mod\t{p}\t{v}\t{s}");
             }
             if let Some(g) = &f.git {
-                let _ = writeln!(out, "git\t{p}\t{v}\t{}\t{}\t{}\t{}", g.repo, g.commit, g.reference, g.subdir);
+                let _ = writeln!(
+                    out,
+                    "git\t{p}\t{v}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    g.repo, g.commit, g.reference, g.subdir, g.module, g.checked_at
+                );
             }
             for (file, l) in &f.licenses {
                 let _ = writeln!(out, "license\t{p}\t{v}\t{file}\t{}\t{}", l.md5, l.spdx);
@@ -215,7 +259,8 @@ impl Facts {
         }
     }
 
-    /// Records a git source. A known commit must match; a missing ref/subdir is filled in.
+    /// Records a git source. A known commit must match; a missing ref or go.mod evidence is filled in, and
+    /// evidence read at the fact's own commit replaces evidence from another commit.
     pub fn set_git(&mut self, m: &ModuleVersion, g: GitFact, src: &str) -> Result<(), FactsError> {
         let e = self.entry(m);
         match &mut e.git {
@@ -227,6 +272,11 @@ impl Facts {
                 Err(Self::conflict("git source", m, &o, &n, src))
             }
             Some(old) => {
+                let better = !g.module.is_empty() && (old.module.is_empty() || g.verified_at_commit());
+                if better {
+                    old.module = g.module;
+                    old.checked_at = g.checked_at;
+                }
                 if old.reference.is_empty() {
                     old.reference = g.reference;
                 }
@@ -297,12 +347,7 @@ mod tests {
         f.set_zip(&mv("b.com/x", "v1.0.0"), SHA, "t").unwrap();
         f.set_git(
             &mv("a.com/y/v2", "v2.0.0"),
-            GitFact {
-                repo: "https://a.com/y".into(),
-                commit: "a".repeat(40),
-                reference: "refs/tags/v2.0.0".into(),
-                subdir: String::new(),
-            },
+            GitFact::new("https://a.com/y", &"a".repeat(40), "refs/tags/v2.0.0", ""),
             "t",
         )
         .unwrap();

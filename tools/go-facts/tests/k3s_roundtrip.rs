@@ -32,6 +32,14 @@ fn rendered_k3s_includes_import_back_to_the_same_facts() {
             assert_eq!(b.licenses[file].md5, l.md5, "{m} {file}");
         }
     }
+    // An include carries no go.mod evidence: imported subdir sources must be verified again before they render.
+    let e = render(&back, &Decisions::default(), ModuleSet::AllFacts, None).unwrap_err().to_string();
+    assert!(e.contains("gomodgit subdir(s) not verified") && e.contains("k3s-io/etcd/client/v3"), "{e}");
+    for (m, f) in &facts.modules {
+        if let (Some(bg), Some(fg)) = (back.modules.get_mut(m).and_then(|b| b.git.as_mut()), &f.git) {
+            (bg.module, bg.checked_at) = (fg.module.clone(), fg.checked_at.clone());
+        }
+    }
     // The imported facts carry every license identified, so they render the same includes without decisions.
     let again = render(&back, &Decisions::default(), ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap();
     let strip = |s: &str| s.lines().skip(2).collect::<Vec<_>>().join("\n") + "\n";

@@ -141,13 +141,23 @@ impl Ctx<'_> {
 
     fn one(&self, m: &ModuleVersion, need: Need, known: &ModFacts) -> Result<ModFacts, String> {
         let mut out = ModFacts::default();
-        // Known git source (imported or resolved before): only licenses may be missing.
+        // Known git source (imported or resolved before): licenses, or the go.mod evidence at its commit, may be
+        // missing.
         if let Some(g) = &known.git
             && known.zip_sha256.is_none()
         {
-            if self.opts.licenses && need == Need::Zip {
-                out.licenses = self.git_licenses(g)?;
+            let mut g = g.clone();
+            if !g.verified_at_commit() {
+                let lock = self.repo_lock(&g.repo);
+                let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let repo = vcs::CachedRepo::open(&self.opts.cache, &g.repo)?;
+                repo.ensure(&g.commit)?;
+                verify_git_module(&repo, m, &mut g)?;
             }
+            if self.opts.licenses && need == Need::Zip && known.licenses.is_empty() {
+                out.licenses = self.git_licenses(&g)?;
+            }
+            out.git = Some(g);
             return Ok(out);
         }
         let items: Vec<ProxyListItem> = if matches_prefix(&self.opts.noproxy, &m.path) {
@@ -225,23 +235,14 @@ impl Ctx<'_> {
             },
         };
         repo.ensure(&commit)?;
+        // `<dir>/vN/go.mod` (a major version in its own directory) wins over `<dir>/go.mod`, as for the go command.
         let subdir = if !rel.is_empty() && rel != nomajor && repo.exists(&commit, &format!("{rel}/go.mod")) {
             rel
         } else {
             nomajor
         };
-        let gomod_path = if subdir.is_empty() { "go.mod".to_owned() } else { format!("{subdir}/go.mod") };
-        if let Ok(text) = repo.read(&commit, &gomod_path) {
-            let text = String::from_utf8_lossy(&text);
-            let gm = gomod::GoMod::parse(&gomod_path, &text).map_err(|e| format!("{}@{commit}: {e}", root.repo))?;
-            if gm.module != m.path {
-                return Err(format!(
-                    "{}@{commit}:{gomod_path} declares module {:?}, not {:?}",
-                    root.repo, gm.module, m.path
-                ));
-            }
-        }
-        let g = GitFact { repo: root.repo, commit, reference, subdir };
+        let mut g = GitFact::new(&root.repo, &commit, &reference, &subdir);
+        verify_git_module(&repo, m, &mut g)?;
         let mut out = ModFacts::default();
         if self.opts.licenses && need == Need::Zip {
             out.licenses = Self::licenses_in(&repo, &g)?;
@@ -279,8 +280,42 @@ impl Ctx<'_> {
     }
 }
 
+/// Reads `<subdir>/go.mod` at the fact's commit and records its module line (`g.module`, `g.checked_at`). A module
+/// whose `<subdir>/go.mod` is missing but whose `<subdir>/vN/go.mod` exists (etcd's `client/v3`) gets that subdir.
+/// Fails when no go.mod is there (BitBake's gomodgit would write a bare one and zip the wrong tree) or when the
+/// declared path has another major version.
+pub fn verify_git_module(repo: &vcs::CachedRepo, m: &ModuleVersion, g: &mut GitFact) -> Result<(), String> {
+    let gomod_at = |dir: &str| if dir.is_empty() { "go.mod".to_owned() } else { format!("{dir}/go.mod") };
+    if let Some(sfx) = gomod::major_suffix(&m.path).filter(|s| s.starts_with('/'))
+        && !repo.exists(&g.commit, &gomod_at(&g.subdir))
+    {
+        let with_major = if g.subdir.is_empty() { sfx[1..].to_owned() } else { format!("{}{sfx}", g.subdir) };
+        if repo.exists(&g.commit, &gomod_at(&with_major)) {
+            g.subdir = with_major;
+        }
+    }
+    let path = gomod_at(&g.subdir);
+    let text = repo.read(&g.commit, &path).map_err(|e| {
+        format!("{}@{}: no {path} for {m} ({e}); BitBake's gomodgit would synthesise a bare go.mod", g.repo, g.commit)
+    })?;
+    let text = String::from_utf8_lossy(&text);
+    let gm = gomod::GoMod::parse(&path, &text).map_err(|e| format!("{}@{}: {e}", g.repo, g.commit))?;
+    if gomod::major_suffix(&gm.module) != gomod::major_suffix(&m.path) {
+        return Err(format!(
+            "{}@{}:{path} declares module {:?}, another major version than {m}",
+            g.repo, g.commit, gm.module
+        ));
+    }
+    g.module = gm.module;
+    g.checked_at = format!("{}@{}", g.repo, g.commit);
+    Ok(())
+}
+
 fn complete(f: Option<&ModFacts>, need: Need, licenses: bool) -> bool {
     let Some(f) = f else { return false };
+    if f.zip_sha256.is_none() && f.git.as_ref().is_some_and(|g| !g.verified_at_commit()) {
+        return false;
+    }
     let source = match need {
         Need::Zip => f.zip_sha256.is_some() || f.git.is_some(),
         Need::GoMod => f.mod_sha256.is_some() || f.zip_sha256.is_some() || f.git.is_some(),

@@ -190,7 +190,13 @@ impl CachedRepo {
         Ok(CachedRepo { dir, repo: repo.to_owned() })
     }
 
-    fn has(&self, rev: &str) -> bool {
+    /// An existing local bare repository (a mirror) standing for `repo`: nothing is fetched into it.
+    pub fn local(dir: &Path, repo: &str) -> CachedRepo {
+        CachedRepo { dir: dir.to_owned(), repo: repo.to_owned() }
+    }
+
+    /// Whether `rev` names a commit present here.
+    pub fn has(&self, rev: &str) -> bool {
         git(Some(&self.dir), &["cat-file", "-e", &format!("{rev}^{{commit}}")]).is_ok()
     }
 

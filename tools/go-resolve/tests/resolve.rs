@@ -286,3 +286,47 @@ fn direct_git_with_go_import_meta_subdirectory_major_version_and_pseudo_version(
     let e = resolve(&opts(&t.path().join("c"), "direct"), &mut Facts::default(), &bad).unwrap_err().to_string();
     assert!(e.contains(&format!("{b}/tool@v9.9.9: direct: ")) && e.contains("no tag refs/tags/v9.9.9"), "{e}");
 }
+
+/// etcd's layout: `client/` has no go.mod, `client/v3/go.mod` declares the upstream path (a fork replacing it),
+/// `api/go.mod` holds `api/v3`. verify_git_module moves `client` to `client/v3`, keeps `api`, records the module
+/// line and where it was read, and refuses a subdir with no go.mod or another major version.
+#[test]
+fn git_module_lines_find_dir_vn_and_refuse_bare_subdirs() {
+    use go_facts::GitFact;
+    use go_resolve::vcs::CachedRepo;
+    use go_resolve::verify_git_module;
+
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("etcd");
+    for (path, text) in [
+        ("go.mod", "module go.etcd.io/etcd/v3\n\ngo 1.19\n"),
+        ("client/v3/go.mod", "module go.etcd.io/etcd/client/v3\n\ngo 1.19\n"),
+        ("client/v3/client.go", "package clientv3\n"),
+        ("api/go.mod", "module go.etcd.io/etcd/api/v3\n\ngo 1.19\n"),
+        ("pkg/go.mod", "module go.etcd.io/etcd/pkg/v2\n\ngo 1.19\n"),
+        ("nomod/x.go", "package x\n"),
+    ] {
+        std::fs::create_dir_all(w.join(path).parent().unwrap()).unwrap();
+        std::fs::write(w.join(path), text).unwrap();
+    }
+    git(&w, &["init", "-q", "-b", "main"]);
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-qm", "etcd"]);
+    let commit = git(&w, &["rev-parse", "HEAD"]);
+    let url = "https://github.com/k3s-io/etcd";
+    let repo = CachedRepo::local(&w.join(".git"), url);
+    let check = |module: &str, subdir: &str| {
+        let mut g = GitFact::new(url, &commit, "", subdir);
+        verify_git_module(&repo, &mv(module, "v3.6.12-k3s1"), &mut g).map(|()| g)
+    };
+    let g = check("github.com/k3s-io/etcd/client/v3", "client").unwrap();
+    assert_eq!((g.subdir.as_str(), g.module.as_str()), ("client/v3", "go.etcd.io/etcd/client/v3"));
+    assert_eq!(g.checked_at, format!("{url}@{commit}"));
+    assert!(g.verified_at_commit());
+    let g = check("github.com/k3s-io/etcd/api/v3", "api").unwrap();
+    assert_eq!((g.subdir.as_str(), g.module.as_str()), ("api", "go.etcd.io/etcd/api/v3"));
+    let e = check("github.com/k3s-io/etcd/nomod/v3", "nomod").unwrap_err();
+    assert!(e.contains("no nomod/go.mod") && e.contains("bare go.mod"), "{e}");
+    let e = check("github.com/k3s-io/etcd/pkg/v3", "pkg").unwrap_err();
+    assert!(e.contains("another major version"), "{e}");
+}

@@ -102,12 +102,38 @@ enum GoCommand {
         /// fixes BitBake's gomodgit zips); `none` for no class.
         #[arg(long, default_value = REZIP_CLASS)]
         rezip_class: String,
+        /// The packages the build links: output of `go list -deps -tags "<build tags>" -f '<go_facts::linked::GO_LIST_FORMAT>'
+        /// <main packages>` in the recipe's source. Licences are then those of linked module versions only, and a
+        /// linked module version without a licence fact is an error.
+        #[arg(long, value_name = "FILE")]
+        linked: Option<PathBuf>,
         /// Output: the SRC_URI include.
         #[arg(long, value_name = "FILE")]
         go_mods: PathBuf,
         /// Output: the LICENSE / LIC_FILES_CHKSUM include.
         #[arg(long, value_name = "FILE")]
         licenses: PathBuf,
+    },
+    /// Read the `module` line of `<subdir>/go.mod` for git facts at their commit (subdir `<dir>/vN` found where
+    /// the module lives there) and record it with where it was read. Online through the resolve cache by
+    /// default; `--git-dir` uses a local bare mirror of a repository instead (offline).
+    VerifyGit {
+        #[command(flatten)]
+        facts: FactsArg,
+        /// Local bare repository for a fact repository (URL=DIR); repeatable. Repositories without one are
+        /// fetched into the cache (online) unless `--offline`.
+        #[arg(long = "git-dir", value_name = "URL=DIR")]
+        git_dirs: Vec<String>,
+        /// When a fact's commit is not in the repository, read the go.mod layout at this other commit of the same
+        /// history instead (URL=COMMIT), recorded as such (weaker evidence than the commit itself).
+        #[arg(long = "layout-at", value_name = "URL=COMMIT")]
+        layout_at: Vec<String>,
+        /// Never fetch: repositories without `--git-dir` are reported, not read.
+        #[arg(long)]
+        offline: bool,
+        /// Content cache for fetched repositories (see `resolve`).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
     },
     /// Identify license texts: prints `md5<TAB>SPDX id or Unknown<TAB>file` per file (the decisions-file format).
     License {
@@ -265,9 +291,27 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             }
             Ok(())
         }
-        GoCommand::Render { facts, graph, decisions, rezip_class, go_mods, licenses } => {
+        GoCommand::Render { facts, graph, decisions, rezip_class, linked, go_mods, licenses } => {
             let path = facts_path(root, &facts);
-            let all = Facts::load(&path)?;
+            let mut all = Facts::load(&path)?;
+            if let Some(lp) = &linked {
+                let set = go_facts::linked::LinkedSet::parse(&lp.display().to_string(), &read(lp)?)?;
+                let r = go_facts::linked::restrict(&all, &set);
+                if !r.uncovered.is_empty() {
+                    let list: Vec<String> = r.uncovered.iter().map(ToString::to_string).collect();
+                    bail!(
+                        "{} linked module version(s) have no licence fact (run `k3s-bake go resolve`):\n  {}",
+                        list.len(),
+                        list.join("\n  ")
+                    );
+                }
+                eprintln!(
+                    "render: {} linked module versions; licences of {} graph-only module versions left out",
+                    set.0.len(),
+                    r.dropped.len()
+                );
+                all = r.facts;
+            }
             let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
             let dec = Decisions::load(&decisions_path)?;
             let sum = load_graph(&graph)?;
@@ -284,6 +328,81 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                 k3s_atomic::write(out, format!("{header}{body}").as_bytes(), k3s_atomic::MODE_PUBLIC)
                     .with_context(|| format!("writing {}", out.display()))?;
                 println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        GoCommand::VerifyGit { facts: fa, git_dirs, layout_at, offline, cache } => {
+            let path = facts_path(root, &fa);
+            let mut facts = Facts::load(&path)?;
+            let pairs = |list: &[String], what: &str| -> Result<BTreeMap<String, String>> {
+                list.iter()
+                    .map(|p| match p.split_once('=') {
+                        Some((u, v)) if !u.is_empty() && !v.is_empty() => Ok((u.to_owned(), v.to_owned())),
+                        _ => bail!("{what} {p:?}: expected URL=VALUE"),
+                    })
+                    .collect()
+            };
+            let dirs = pairs(&git_dirs, "--git-dir")?;
+            let layout = pairs(&layout_at, "--layout-at")?;
+            let cache = cache.unwrap_or_else(default_cache);
+            let (mut at_commit, mut at_other, mut skipped, mut failed) = (0, 0, Vec::new(), Vec::new());
+            for (m, f) in facts.modules.iter_mut() {
+                let Some(g) = f.git.as_mut() else { continue };
+                let repo = match dirs.get(&g.repo) {
+                    Some(dir) => go_resolve::vcs::CachedRepo::local(Path::new(dir), &g.repo),
+                    None if offline => {
+                        skipped.push(format!("{m}: no --git-dir for {}", g.repo));
+                        continue;
+                    }
+                    None => {
+                        let r = go_resolve::vcs::CachedRepo::open(&cache, &g.repo).map_err(anyhow::Error::msg)?;
+                        if let Err(e) = r.ensure(&g.commit) {
+                            failed.push(format!("{m}: {e}"));
+                            continue;
+                        }
+                        r
+                    }
+                };
+                if repo.has(&g.commit) {
+                    match go_resolve::verify_git_module(&repo, m, g) {
+                        Ok(()) => at_commit += 1,
+                        Err(e) => failed.push(format!("{m}: {e}")),
+                    }
+                    continue;
+                }
+                let Some(other) = layout.get(&g.repo) else {
+                    skipped.push(format!(
+                        "{m}: commit {} is not in {} (give --layout-at)",
+                        g.commit,
+                        repo.dir.display()
+                    ));
+                    continue;
+                };
+                let other = repo.expand(other).map_err(anyhow::Error::msg)?;
+                let mut probe = g.clone();
+                probe.commit = other;
+                match go_resolve::verify_git_module(&repo, m, &mut probe) {
+                    Ok(()) => {
+                        at_other += 1;
+                        g.subdir = probe.subdir;
+                        g.module = probe.module;
+                        g.checked_at = probe.checked_at;
+                    }
+                    Err(e) => failed.push(format!("{m}: {e}")),
+                }
+            }
+            write_facts(&path, &facts)?;
+            eprintln!(
+                "verify-git: {at_commit} read at their commit, {at_other} at another commit of the same history, \
+                 {} not read, {} failed",
+                skipped.len(),
+                failed.len()
+            );
+            for s in &skipped {
+                eprintln!("  not read: {s}");
+            }
+            if !failed.is_empty() {
+                bail!("verify-git: {} git fact(s) failed:\n  {}", failed.len(), failed.join("\n  "));
             }
             Ok(())
         }

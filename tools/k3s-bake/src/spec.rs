@@ -68,13 +68,20 @@ impl Pins {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pin {
-    /// The upstream tag, as upstream spells it (e.g. `v1.36.2+k3s1`).
+    /// The version stamped into what is built: the upstream tag (`v1.36.2+k3s1`) when the commit is the tag's, else
+    /// upstream's own label for an untagged commit (k3s's scripts/version.sh: `v1.36.2+k3s-2390b65e`).
     pub version: String,
+    /// The nearest upstream tag when the commit is not the tag's own (then `commits-after-tag` is required).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// How many commits the pinned commit is past `tag` (`git describe`), giving PV `<tag>+git<N>+<commit:8>`.
+    #[serde(default, rename = "commits-after-tag")]
+    pub commits_after_tag: Option<u32>,
     /// HTTPS URL of the git repository.
     pub git: String,
     /// Branch that contains the commit (BitBake's git fetcher verifies it).
     pub branch: String,
-    /// Full 40-hex commit the tag points at.
+    /// Full 40-hex commit that is built: the tag's commit, or the one `commits-after-tag` past `tag`.
     pub commit: String,
 }
 
@@ -179,6 +186,31 @@ impl Spec {
                 }
             }
         }
+        for (key, pin) in self.pins.all() {
+            let at = Located { section: "pins", key };
+            match (&pin.tag, pin.commits_after_tag) {
+                (None, None) => {}
+                (Some(tag), Some(n)) if n > 0 => {
+                    if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c == ';' || c == '"') {
+                        return Err(format!("{at}.tag: expected a tag without spaces, quotes or ';', got {tag:?}"));
+                    }
+                    if !pin.version.contains(&pin.commit[..8]) {
+                        return Err(format!(
+                            "{at}.version: {:?} is {n} commits past {tag}, so it must name the commit ({}), as \
+                             upstream labels an untagged build",
+                            pin.version,
+                            &pin.commit[..8]
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "{at}: `tag` and `commits-after-tag` (> 0) go together: the commit is that many commits past \
+                         the tag"
+                    ));
+                }
+            }
+        }
         for (name, image) in &self.images {
             let at = Located { section: "images", key: name };
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
@@ -204,9 +236,19 @@ impl fmt::Display for Located<'_> {
 }
 
 impl Pin {
-    /// The version without a leading `v`, as BitBake's PV wants it.
-    pub fn pv(&self) -> &str {
-        self.version.strip_prefix('v').unwrap_or(&self.version)
+    /// BitBake's PV: the tag without a leading `v`, plus `+git<N>+<commit:8>` when the commit is past the tag.
+    pub fn pv(&self) -> String {
+        match (&self.tag, self.commits_after_tag) {
+            (Some(tag), Some(n)) => {
+                format!("{}+git{n}+{}", tag.strip_prefix('v').unwrap_or(tag), &self.commit[..8])
+            }
+            _ => self.version.strip_prefix('v').unwrap_or(&self.version).to_owned(),
+        }
+    }
+
+    /// The nearest tag (the version itself when the commit is the tag's).
+    pub fn tag(&self) -> &str {
+        self.tag.as_deref().unwrap_or(&self.version)
     }
 
     /// `host/path` of the repository, for a `git://` SRC_URI (`protocol=https` is added by the renderer).
@@ -229,7 +271,7 @@ mod tests {
     fn committed_spec_parses() {
         let spec = parse(GOOD).unwrap();
         assert_eq!(spec.pins.k3s.commit, "2390b65e1ae38c786b150e6f4113b55d1c3a9492");
-        assert_eq!(spec.pins.k3s.pv(), "1.36.2+k3s1");
+        assert_eq!(spec.pins.k3s.pv(), "1.36.2+k3s1+git35+2390b65e");
         assert_eq!(spec.pins.k3s.git_host_path(), "github.com/k3s-io/k3s.git");
     }
 
@@ -258,6 +300,19 @@ mod tests {
         assert_ne!(text, GOOD);
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("flannel-backend"), "{err}");
+    }
+
+    #[test]
+    fn untagged_commit_gets_an_honest_version() {
+        let spec = parse(GOOD).unwrap();
+        assert_eq!(spec.pins.k3s.pv(), "1.36.2+k3s1+git35+2390b65e");
+        assert_eq!(spec.pins.k3s.tag(), "v1.36.2+k3s1");
+        // Claiming the tag's version for a commit past the tag is refused.
+        let text = GOOD.replacen("version: v1.36.2+k3s-2390b65e", "version: v1.36.2+k3s1", 1);
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("pins.k3s.version") && err.contains("35 commits past v1.36.2+k3s1"), "{err}");
+        let text = GOOD.replacen("    commits-after-tag: 35\n", "", 1);
+        assert!(parse(&text).unwrap_err().to_string().contains("go together"));
     }
 
     #[test]

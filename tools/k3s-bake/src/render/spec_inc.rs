@@ -20,12 +20,16 @@ pub fn render(ctx: &Context) -> Result<String> {
         let prefix = key.to_ascii_uppercase().replace('-', "_");
         let _ = write!(
             out,
-            "\n# pin: {key}\n\
+            "\n# pin: {key}{described}\n\
              {prefix}_VERSION = \"{version}\"\n\
              {prefix}_PV = \"{pv}\"\n\
              {prefix}_SRCREV = \"{commit}\"\n\
              {prefix}_GIT_URI = \"git://{host_path};protocol=https;branch={branch}\"\n",
             version = pin.version,
+            described = match pin.commits_after_tag {
+                Some(n) => format!(" ({n} commits after tag {})", pin.tag()),
+                None => String::new(),
+            },
             pv = pin.pv(),
             commit = pin.commit,
             host_path = pin.git_host_path(),
