@@ -719,6 +719,26 @@ fn linked_from_body(body: &str) -> Option<BTreeSet<PkgId>> {
         .collect()
 }
 
+/// Reads a bundle of facts: `crate <sha256>` lines, each followed by that crate's facts.
+fn facts_from_bundle(body: &str) -> Option<BTreeMap<String, CrateFacts>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in body.split_inclusive('\n') {
+        if let Some(sum) = line.strip_prefix("crate ") {
+            if let Some((s, b)) = current.take() {
+                out.insert(s, CrateFacts::from_cache(&b)?);
+            }
+            current = Some((sum.trim_end().to_owned(), String::new()));
+        } else {
+            current.as_mut()?.1.push_str(line);
+        }
+    }
+    if let Some((s, b)) = current {
+        out.insert(s, CrateFacts::from_cache(&b)?);
+    }
+    Some(out)
+}
+
 /// What the build of `packages` (empty: the workspace) links on any of the targets, as cargo resolves it, with
 /// the license facts of each package (cached by the archive's sha256).
 #[allow(clippy::too_many_arguments)]
@@ -770,7 +790,25 @@ fn linked_packages<'a>(
     let registry: Vec<&LockedPackage> = locked.iter().copied().filter(|l| l.source == Source::CratesIo).collect();
     let mut facts: BTreeMap<(String, String), CrateFacts> = BTreeMap::new();
     let mut misses: Vec<&LockedPackage> = Vec::new();
-    for l in &registry {
+    // All of them in one entry first (one read on a rerun), keyed by their checksums; else one entry per crate.
+    let bundle_key = {
+        let mut h = crate::cache::KeyHasher::default();
+        h.part(b"crate-facts bundle");
+        for l in &registry {
+            h.part(l.checksum.as_deref().unwrap_or_default().as_bytes());
+        }
+        h.finish()
+    };
+    if let Some(bundle) = opts.cache.get("crate-facts-set", &bundle_key).and_then(|b| facts_from_bundle(&b)) {
+        for l in &registry {
+            if let Some(f) = l.checksum.as_deref().and_then(|c| bundle.get(c)) {
+                facts.insert((l.name.clone(), l.version.clone()), f.clone());
+            }
+        }
+    }
+    let pending: Vec<&LockedPackage> =
+        registry.iter().copied().filter(|l| !facts.contains_key(&(l.name.clone(), l.version.clone()))).collect();
+    for l in &pending {
         match l
             .checksum
             .as_deref()
@@ -811,6 +849,19 @@ fn linked_packages<'a>(
             facts.insert((l.name.clone(), l.version.clone()), f);
         }
     }
+    if !misses.is_empty() || opts.cache.get("crate-facts-set", &bundle_key).is_none() {
+        let mut bundle = String::new();
+        for l in &registry {
+            let (Some(sum), Some(body)) =
+                (l.checksum.as_deref(), facts.get(&(l.name.clone(), l.version.clone())).and_then(CrateFacts::to_cache))
+            else {
+                continue;
+            };
+            let _ = writeln!(bundle, "crate {sum}");
+            bundle.push_str(&body);
+        }
+        opts.cache.put("crate-facts-set", &bundle_key, &bundle);
+    }
     let mut out = Vec::new();
     for l in locked {
         let f = match &l.source {
@@ -845,7 +896,11 @@ fn linked_packages<'a>(
     }
     out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
     timings.push((
-        format!("license facts: {} archives read, {} cached", misses.len(), registry.len() - misses.len()),
+        format!(
+            "license facts: {} crates read (archive sha256 checked), {} cached",
+            misses.len(),
+            registry.len() - misses.len()
+        ),
         t.elapsed(),
     ));
     Ok(out)

@@ -466,3 +466,35 @@ fn unknown_licenses_get_no_generic_license_at_a_checksummed_file() {
     let plain = generate(&ws2.join("Cargo.toml"), &feature_opts(&home2, "tool")).unwrap();
     assert!(!plain.licenses_inc.contains("NO_GENERIC_LICENSE") && !plain.bb.contains("NO_GENERIC_LICENSE"));
 }
+
+#[test]
+fn cached_answers_equal_fresh_ones_and_damaged_entries_are_recomputed() {
+    let (_d, ws, home) = feature_fixture();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let mut o = feature_opts(&home, "tool");
+    let fresh = generate(&ws.join("Cargo.toml"), &o).unwrap();
+    o.cache = Cache::at(cache_dir.path());
+    let first = generate(&ws.join("Cargo.toml"), &o).unwrap();
+    let again = generate(&ws.join("Cargo.toml"), &o).unwrap();
+    assert!(again.timings.iter().any(|(p, _)| p.contains("linked set (cached)")), "{:?}", again.timings);
+    assert!(again.timings.iter().any(|(p, _)| p.contains("0 crates read")), "{:?}", again.timings);
+    for r in [&first, &again] {
+        assert_eq!((&r.bb, &r.crates_inc, &r.licenses_inc), (&fresh.bb, &fresh.crates_inc, &fresh.licenses_inc));
+    }
+    // Every entry damaged (a crash mid-write elsewhere, a disk error): misses, recomputed, same answer.
+    let mut n = 0;
+    for kind in fs::read_dir(cache_dir.path().join("cargo-recipe-v1")).unwrap() {
+        for e in fs::read_dir(kind.unwrap().path()).unwrap() {
+            let p = e.unwrap().path();
+            let text = fs::read_to_string(&p).unwrap();
+            fs::write(&p, &text[..text.len() / 2]).unwrap();
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "linked set, one crate, the bundle: {n}");
+    let healed = generate(&ws.join("Cargo.toml"), &o).unwrap();
+    assert!(healed.timings.iter().any(|(p, _)| p.contains("linked set (cargo tree)")), "{:?}", healed.timings);
+    assert_eq!(healed.licenses_inc, fresh.licenses_inc);
+    let last = generate(&ws.join("Cargo.toml"), &o).unwrap();
+    assert!(last.timings.iter().any(|(p, _)| p.contains("linked set (cached)")), "rewritten: {:?}", last.timings);
+}
