@@ -39,6 +39,7 @@ def main():
     home = os.environ.get("CARGO_HOME") or os.path.expanduser("~/.cargo")
     with open(lock, "rb") as f:
         packages = [p for p in tomllib.load(f)["package"] if p.get("source", "").startswith(("registry+", "sparse+"))]
+    os.makedirs(out, exist_ok=True)
     lines = {}
     for p in packages:
         entries = cached_entries(home, p["name"])
@@ -49,12 +50,7 @@ def main():
         hits = glob.glob(os.path.join(home, "registry", "cache", "*", crate))
         if not hits:
             sys.exit(f"local-registry: {crate} is not in the registry cache; run `cargo fetch --locked` first")
-        shutil.copy(hits[0], os.path.join(out, crate)) if os.path.isdir(out) else None
-    os.makedirs(out, exist_ok=True)
-    for p in packages:
-        crate = f"{p['name']}-{p['version']}.crate"
-        if not os.path.exists(os.path.join(out, crate)):
-            shutil.copy(glob.glob(os.path.join(home, "registry", "cache", "*", crate))[0], os.path.join(out, crate))
+        shutil.copy(hits[0], os.path.join(out, crate))
     for name, ls in lines.items():
         path = os.path.join(out, "index", index_path(name))
         os.makedirs(os.path.dirname(path), exist_ok=True)
