@@ -824,23 +824,27 @@ fn linked_packages<'a>(
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(misses.len().max(1));
     let chunks: Vec<Vec<&LockedPackage>> =
         (0..workers).map(|w| misses.iter().skip(w).step_by(workers).copied().collect()).collect();
-    let read: Vec<Result<Vec<(&LockedPackage, CrateFacts)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|l| Ok((*l, read_crate(home, &l.name, &l.version, l.checksum.as_deref())?)))
-                        .collect::<Result<Vec<_>>>()
+    let read: Vec<Result<Vec<(&LockedPackage, CrateFacts)>>> = if misses.is_empty() {
+        Vec::new()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|l| Ok((*l, read_crate(home, &l.name, &l.version, l.checksum.as_deref())?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Usage("reading a crate archive panicked".into()))))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Usage("reading a crate archive panicked".into()))))
+                .collect()
+        })
+    };
     for chunk in read {
         for (l, f) in chunk? {
             if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {

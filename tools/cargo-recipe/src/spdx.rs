@@ -34,7 +34,9 @@ const ALIASES: &[(&str, &str)] = &[
 
 /// True when OE-Core ships a generic license text of that name.
 pub fn is_common_license(name: &str) -> bool {
-    COMMON_LICENSES.lines().any(|l| l == name)
+    // Looked up for every id of every linked crate: a set, built once.
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_LICENSES.lines().collect()).contains(name)
 }
 
 /// A parse error in an SPDX expression.
