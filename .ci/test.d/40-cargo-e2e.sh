@@ -26,8 +26,12 @@ cp "$cache"/*/*.crate "$T/mirror/"
 
 # --- 1. This repository's node-tools recipe, exactly as committed.
 node_bb=$(ls recipes-containers/k3s-node/k3s-node_*.bb)
-python3 "$harness" "$node_bb" --mirror "$T/mirror" --work "$T/node"
+python3 "$harness" "$node_bb" --mirror "$T/mirror" --work "$T/node" --linked-out "$T/node.linked"
 ok "node-tools recipe: fetched, verified, built with --frozen --offline"
+node_lic=$(dirname "$node_bb")/k3s-node-licenses.inc
+diff <(grep -oE 'cargo_home/bitbake/[^/ ]+' "$node_lic" | sort -u) <(grep '^cargo_home/bitbake/' "$T/node.linked") \
+    || die "the node recipe's licenses differ from the crates k3s-node's build linked (< declared, > built)"
+ok "node-tools recipe: the licenses cover exactly the $(grep -c '^cargo_home/bitbake/' "$T/node.linked") crates k3s-node links"
 
 # --- 2. A test workspace.
 lockver() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock; }
