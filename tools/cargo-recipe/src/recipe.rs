@@ -187,6 +187,13 @@ impl GitDep<'_> {
 pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let start = Instant::now();
     let mut timings: Vec<(String, Duration)> = Vec::new();
+    // Triples land in cargo's arguments, the cache key and a comment of the licenses include: checked first.
+    if let Some(bad) = opts.targets.iter().find(|t| !crate::resolve::valid_target(t)) {
+        return Err(Error::Usage(format!("target `{bad}`: not a target triple (letters, digits, `-`, `_`, `.`)")));
+    }
+    if opts.targets.is_empty() {
+        return Err(Error::Usage("no target triple to resolve the build for".into()));
+    }
     let ws = Workspace::load(manifest)?;
     let lock_path = ws.root.join("Cargo.lock");
     if !lock_path.is_file() {

@@ -498,3 +498,14 @@ fn cached_answers_equal_fresh_ones_and_damaged_entries_are_recomputed() {
     let last = generate(&ws.join("Cargo.toml"), &o).unwrap();
     assert!(last.timings.iter().any(|(p, _)| p.contains("linked set (cached)")), "rewritten: {:?}", last.timings);
 }
+
+#[test]
+fn target_triples_are_checked_before_anything_else() {
+    let f = fixture();
+    let mut o = opts(&f);
+    o.targets = vec!["x86_64-unknown-linux-gnu\nLICENSE = \"CLOSED\"".into()];
+    let e = generate(&f.ws.join("Cargo.toml"), &o).unwrap_err().to_string();
+    assert!(e.starts_with("target `x86_64-unknown-linux-gnu\nLICENSE"), "{e}");
+    o.targets.clear();
+    assert!(generate(&f.ws.join("Cargo.toml"), &o).is_err());
+}
