@@ -1,30 +1,73 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): whole-process time of generating this repository's node-tools recipe with
-# `k3s-bake cargo`, and of cargo-bitbake 0.3.16 on the same workspace when it is installed (the peer to beat).
-# Usage: bash benches/cargo-recipe.sh        (uses hyperfine when present: apt-get install hyperfine)
+# Benchmark (not a test): `k3s-bake cargo` against cargo-bitbake 0.3.16 on the same workspace, first run (no
+# k3s-bake cache) and rerun (cache warm), plus where k3s-bake's time goes (--timings) and the floor set by cargo's
+# own resolution (`cargo tree`, which k3s-bake runs once per new input). Also this repository's node recipe.
+#
+# Usage: bash benches/cargo-recipe.sh
+#   needs hyperfine (apt-get install hyperfine) and, for the comparison, cargo-bitbake 0.3.16:
+#   cargo install cargo-bitbake --version 0.3.16 --locked --root DIR; CARGO_BITBAKE=DIR/bin/cargo-bitbake
+#   BENCH_DIR=DIR keeps the scratch files (workspace copies, cargo-bitbake's local registry, caches).
+# cargo-bitbake's built-in cargo cannot read crates.io's sparse index and this machine cannot reach the git index
+# on github.com: it runs against a local registry built from cargo's caches (benches/cargo-recipe/local-registry.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
+W=${BENCH_DIR:-$(mktemp -d)}
+[ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$W"' EXIT
+mkdir -p "$W"
+command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
+cb=${CARGO_BITBAKE:-$(command -v cargo-bitbake || true)}
+
 cargo build --quiet --locked --release -p k3s-bake
-bake=$PWD/target/release/k3s-bake
+bake=$repo/target/release/k3s-bake
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cargo: $(cargo -V)"
+
+# --- The fixture: a tokio + reqwest client (a copy, so nothing is written into the repository).
+ws=$W/fetcher
+rm -rf "$ws" && cp -r benches/cargo-recipe/fetcher "$ws"
+(cd "$ws" && cargo fetch --locked --quiet)
+pkgs=$(grep -c '^name = ' "$ws/Cargo.lock")
+cache=$W/k3s-bake-cache
+run="$bake cargo --manifest-path $ws/Cargo.toml --local-sources --out $W/out"
+echo
+echo "== fetcher: $pkgs locked packages"
+K3S_BAKE_CACHE_DIR=$cache $run --no-cache --timings 2>&1 >/dev/null | sed 's/^/first run  /'
+rm -rf "$cache"; K3S_BAKE_CACHE_DIR=$cache $run >/dev/null
+K3S_BAKE_CACHE_DIR=$cache $run --timings 2>&1 >/dev/null | sed 's/^/rerun      /'
+tree="cargo tree --offline --locked -q -e normal,no-proc-macro --prefix=none --format={p} --manifest-path $ws/Cargo.toml"
+tree="$tree --target x86_64-unknown-linux-gnu --target aarch64-unknown-linux-gnu --target armv7-unknown-linux-gnueabihf"
+# hyperfine pairs the --prepare options with the commands in order: only the first one empties the cache.
+cmds=(-n "k3s-bake first run (empty cache)" --prepare "rm -rf $cache" "env K3S_BAKE_CACHE_DIR=$cache $run"
+      -n "k3s-bake rerun (cache warm)" --prepare true "env K3S_BAKE_CACHE_DIR=$cache $run"
+      -n "cargo tree alone (the resolution k3s-bake asks for)" --prepare true "$tree")
+if [ -n "$cb" ]; then
+    # cargo-bitbake's copy: lockfile v3 (its cargo predates v4; identical for crates.io-only locks), the local
+    # registry as crates.io's replacement, a git repository with an origin (it reads one for SRC_URI).
+    cbws=$W/fetcher-cb
+    rm -rf "$cbws" "$W/registry" && cp -r "$ws" "$cbws" && rm -rf "$cbws/target"
+    python3 benches/cargo-recipe/local-registry.py "$cbws/Cargo.lock" "$W/registry" >/dev/null
+    sed -i 's/^version = 4$/version = 3/' "$cbws/Cargo.lock"
+    mkdir -p "$cbws/.cargo"
+    printf '[source.crates-io]\nreplace-with = "local"\n\n[source.local]\nlocal-registry = "%s"\n' "$W/registry" \
+        > "$cbws/.cargo/config.toml"
+    (cd "$cbws" && git init -q && git add -A && git -c user.name=b -c user.email=b@localhost commit -qm b \
+        && git remote add origin https://example.com/fetcher.git)
+    (cd "$cbws" && "$cb" bitbake -q >/dev/null) || { echo "cargo-bitbake failed on the fixture" >&2; exit 1; }
+    cmds+=(-n "cargo-bitbake 0.3.16" --prepare true "sh -c 'cd $cbws && exec $cb bitbake -q'")
+fi
+hyperfine -N --warmup 3 --runs 30 "${cmds[@]}" | grep -vE '^\s*$'
+
+# --- This repository's node recipe (cargo-bitbake cannot read this workspace: resolver 3, inherited fields).
+echo
+echo "== this repository: k3s-node recipe ($(grep -c '^name = ' Cargo.lock) locked packages)"
 cargo fetch --locked --quiet
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-mkdir -p "$out/recipes-containers/k3s-node"
-members=$(sed -n 's/^name = "\(k3s-[a-z]*\)"$/\1/p' meta-k3s-rs/*/Cargo.toml | sed 's/^/-p /' | tr '\n' ' ')
-ours="$bake cargo --manifest-path $PWD/Cargo.toml $members --name k3s-node --local-sources --out $out/recipes-containers/k3s-node --require k3s-node.inc"
-gen="$bake gen --check"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-if command -v hyperfine >/dev/null; then
-    hyperfine --warmup 3 --runs 30 -N "$ours" "$gen"
-else
-    for cmd in "$ours" "$gen"; do
-        start=$(date +%s%N)
-        for _ in $(seq 30); do $cmd >/dev/null; done
-        echo "$(( ($(date +%s%N) - start) / 30000 )) µs per run: $cmd"
-    done
-fi
-if command -v cargo-bitbake >/dev/null; then
-    # cargo-bitbake needs a package manifest (it refuses a virtual root) and the crates.io git index.
-    (cd meta-k3s-rs/k3s-atomic && if command -v hyperfine >/dev/null; then
-        hyperfine --runs 3 -i "cargo bitbake -R"; else time cargo bitbake -R; fi) || true
-fi
+mkdir -p "$W/layer/recipes-containers/k3s-node"
+node="$bake cargo --manifest-path $repo/Cargo.toml -p k3s-node --name k3s-node --local-sources --out $W/layer/recipes-containers/k3s-node --require k3s-node.inc"
+K3S_BAKE_CACHE_DIR=$cache $node --no-cache --timings 2>&1 >/dev/null | sed 's/^/first run  /'
+hyperfine -N --warmup 3 --runs 30 \
+    -n "k3s-bake first run (empty cache)" --prepare "rm -rf $cache" "env K3S_BAKE_CACHE_DIR=$cache $node" \
+    -n "k3s-bake rerun (cache warm)" --prepare true "env K3S_BAKE_CACHE_DIR=$cache $node" \
+    -n "k3s-bake gen --check (whole layer, cache warm)" --prepare true \
+    "env K3S_BAKE_CACHE_DIR=$cache $bake --root $repo gen --check" \
+    | grep -vE '^\s*$'

@@ -4,7 +4,9 @@
 # laid out as OE-Core's cargo classes do, and `cargo build --frozen --offline` succeeds; the test binary runs.
 # Covers this repository's node-tools recipe and a test workspace with a virtual root, inherited package fields and
 # dependencies, a git dependency in a local repository (in a subdirectory), `MIT OR Apache-2.0`, `WITH`, a custom
-# `license-file`, a proc-macro and lockfile v3 and v4. See tools/cargo-recipe/e2e/bbfetch.py for what is emulated.
+# `license-file`, a proc-macro, a member asking for more features of a shared dependency, and lockfile v3 and v4;
+# the declared licenses are compared with the crates the real build compiled as target units. See
+# tools/cargo-recipe/e2e/bbfetch.py for what is emulated (NO_GENERIC_LICENSE: a stand-in for license.bbclass).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -24,13 +26,18 @@ cp "$cache"/*/*.crate "$T/mirror/"
 
 # --- 1. This repository's node-tools recipe, exactly as committed.
 node_bb=$(ls recipes-containers/k3s-node/k3s-node_*.bb)
-python3 "$harness" "$node_bb" --mirror "$T/mirror" --work "$T/node"
+python3 "$harness" "$node_bb" --mirror "$T/mirror" --work "$T/node" --linked-out "$T/node.linked"
 ok "node-tools recipe: fetched, verified, built with --frozen --offline"
+node_lic=$(dirname "$node_bb")/k3s-node-licenses.inc
+diff <(grep -oE 'cargo_home/bitbake/[^/ ]+' "$node_lic" | sort -u) <(grep '^cargo_home/bitbake/' "$T/node.linked") \
+    || die "the node recipe's licenses differ from the crates k3s-node's build linked (< declared, > built)"
+ok "node-tools recipe: the licenses cover exactly the $(grep -c '^cargo_home/bitbake/' "$T/node.linked") crates k3s-node links"
 
 # --- 2. A test workspace.
 lockver() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock; }
 cfgif=$(lockver cfg-if)
 thiserror=$(lockver thiserror)
+clap=$(lockver clap)
 git_() { git -c user.email=e2e@localhost -c user.name=e2e -c init.defaultBranch=main "$@"; }
 
 mkdir -p "$T/gitdep/crates/gitdep/src"
@@ -69,6 +76,7 @@ helper = { path = "crates/helper" }
 gitdep = { git = "file://$T/gitdep", branch = "main" }
 cfg-if = "=$cfgif"
 thiserror = "=$thiserror"
+clap = { version = "=$clap", default-features = false, features = ["std"] }
 TOML
 echo "app: MIT license text" > "$ws/LICENSE-MIT"
 echo "app: Apache-2.0 license text" > "$ws/LICENSE-APACHE"
@@ -86,7 +94,21 @@ helper.workspace = true
 gitdep = { workspace = true }
 cfg-if.workspace = true
 thiserror.workspace = true
+clap.workspace = true
 TOML
+# Another member asks for clap's default features (anstream, strsim, …): Cargo.lock holds them, app links none.
+mkdir -p "$ws/crates/other/src"
+cat > "$ws/crates/other/Cargo.toml" <<TOML
+[package]
+name = "other"
+version.workspace = true
+edition.workspace = true
+license = "MIT"
+
+[dependencies]
+clap = { workspace = true, default-features = true }
+TOML
+echo 'fn main() { let _ = clap::Command::new("other"); }' > "$ws/crates/other/src/main.rs"
 cat > "$ws/crates/app/src/main.rs" <<'RS'
 #[derive(Debug, thiserror::Error)]
 #[error("never")]
@@ -98,6 +120,7 @@ cfg_if::cfg_if! {
 
 fn main() {
     let _ = Never;
+    let _ = clap::Command::new("app");
     println!("app {}: helper={} gitdep={} os={OS}", env!("CARGO_PKG_VERSION"), helper::answer(), gitdep::seven());
 }
 RS
@@ -139,7 +162,8 @@ want "$bb" 'require app-extra.inc'
 want "$lic" "Apache-2.0-with-LLVM-exception | MIT"
 want "$lic" "file://../cargo_home/bitbake/thiserror-$thiserror/"
 want "$lic" "file://../cargo-git/gitdep/LICENSE-MIT;md5="
-for notlinked in thiserror-impl syn- quote- proc-macro2-; do wantnot "$lic" "bitbake/$notlinked"; done
+for notlinked in thiserror-impl syn- quote- proc-macro2- anstream- strsim- clap_derive-; do wantnot "$lic" "bitbake/$notlinked"; done
+want "$crates" "crate://crates.io/anstream/"   # vendored all the same: --frozen needs every locked crate
 for f in "$bb" "$crates" "$lic"; do
     wantnot "$f" AUTOREV
     wantnot "$f" 'WORKDIR}/git'
@@ -149,8 +173,15 @@ ok "rendered recipe has the expected sources, checksums, commit and licenses"
 oelint-adv --quiet "$bb" "$crates" "$lic"
 ok "oelint-adv (the layer's .oelint.cfg) is clean on the rendered test recipe"
 
-python3 "$harness" "$bb" --mirror "$T/mirror" --work "$T/app" --run app --expect "app 1.2.3: helper=42 gitdep=7 os=unix"
+python3 "$harness" "$bb" --mirror "$T/mirror" --work "$T/app" --run app --expect "app 1.2.3: helper=42 gitdep=7 os=unix" \
+    --linked-out "$T/app.linked"
 ok "test workspace: fetched, verified, [patch]ed, built with --frozen --offline, binary ran"
+# The crates whose licenses the recipe declares are exactly those cargo compiled as target units (the test
+# workspace has no architecture-specific dependency, so the union over the three triples is the host's set).
+grep -oE '(cargo_home/bitbake|cargo-git)/[^/ ]+' "$lic" | sort -u > "$T/app.declared"
+grep -E '^(cargo_home/bitbake|cargo-git)/' "$T/app.linked" | sort -u > "$T/app.built"
+diff "$T/app.declared" "$T/app.built" || die "declared licenses differ from the crates the build linked (< declared, > built)"
+ok "the licenses cover exactly the $(wc -l < "$T/app.built") crates the real build linked, no more"
 
 # Default sources: the workspace's own git repository (remote origin, checked-out commit).
 (cd "$ws" && git_ init -q && git_ add -A && git_ commit -qm app && git clone -q --bare . "$T/ws-origin.git" \
@@ -204,6 +235,14 @@ if python3 "$harness" "$layer/recipes-test/badlic/app_1.2.3.bb" --mirror "$T/mir
 fi
 grep -q "LIC_FILES_CHKSUM" "$T/err" || { cat "$T/err"; die "wrong md5: unexpected error"; }
 ok "a wrong license md5 fails"
+
+cp -r "$out" "$layer/recipes-test/nogeneric"
+sed -i '/^NO_GENERIC_LICENSE\[LicenseRef-helper\]/d' "$layer/recipes-test/nogeneric/app_1.2.3.bb"
+if python3 "$harness" "$layer/recipes-test/nogeneric/app_1.2.3.bb" --mirror "$T/mirror" --work "$T/w-nogeneric" 2>"$T/err"; then
+    die "a license without text and without NO_GENERIC_LICENSE passed"
+fi
+grep -q "LicenseRef-helper: no generic license text" "$T/err" || { cat "$T/err"; die "missing NO_GENERIC_LICENSE: unexpected error"; }
+ok "a license OE-Core has no text for needs NO_GENERIC_LICENSE at a checksummed file (license.bbclass stand-in)"
 
 if CARGO_HOME="$T/empty-cargo-home" "$bake" cargo --manifest-path "$ws/Cargo.toml" -p app --local-sources \
     --out "$T/nocache" 2>"$T/err"; then

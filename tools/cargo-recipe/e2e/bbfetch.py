@@ -4,6 +4,12 @@
 - BitBake's real parser (`bb.parse`) reads the .bb and its includes; BitBake's real fetchers (`bb.fetch2`: local,
   crate, git) fetch every SRC_URI entry, crates through a file:// PREMIRROR (no network), and verify checksums.
 - LIC_FILES_CHKSUM is checked like OE's populate_lic QA (md5 of the file, or of beginline..endline).
+- NO_GENERIC_LICENSE is checked the way license.bbclass's find_license uses it (a stand-in: the class itself is not
+  available here): every LICENSE name OE-Core has no text for needs it, its value must be a LIC_FILES_CHKSUM path
+  and exist under S; a name OE-Core has a text for must not have it.
+- `--linked-out`: the build runs for the host triple explicitly, so target units (linked) and host units
+  (proc-macros, build scripts and what they use) land apart; the crate directories of the target units are written
+  out, for comparison with the crates the licenses include names.
 - The unpacked tree is laid out as `cargo_common_do_configure` + `cargo_common_do_patch_paths` do (vendored
   cargo_home/bitbake source, [patch] sections for git dependencies, git sources dropped from Cargo.lock), then
   `cargo build --frozen --offline` runs with the recipe's CARGO_SRC_DIR / CARGO_LOCK_PATH / CARGO_BUILD_FLAGS.
@@ -114,6 +120,37 @@ def check_licenses(d):
     return n
 
 
+COMMON_LICENSES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "common-licenses.txt")
+
+
+def check_no_generic(d):
+    """Stand-in for license.bbclass's find_license (OE-Core wrynose) over NO_GENERIC_LICENSE."""
+    with open(COMMON_LICENSES) as f:
+        common = set(f.read().split())
+    paths = set()
+    for entry in (d.getVar("LIC_FILES_CHKSUM") or "").split():
+        _, _, path, _, _, _ = bb.fetch2.decodeurl(entry)
+        paths.add(path)
+    names = set(re.split(r"[\s&|()]+", d.getVar("LICENSE") or "")) - {""}
+    flags = d.getVarFlags("NO_GENERIC_LICENSE") or {}
+    n = 0
+    for name in sorted(names):
+        base = name.replace("+", "").replace("*", "")
+        value = flags.get(base)
+        if base in common:
+            if value:
+                fail(f"NO_GENERIC_LICENSE[{base}] is set for a license OE-Core ships (license-no-generic)")
+            continue
+        if not value:
+            fail(f"{base}: no generic license text and no NO_GENERIC_LICENSE (license-exists)")
+        if value not in paths:
+            fail(f"NO_GENERIC_LICENSE[{base}] = {value!r} is not a LIC_FILES_CHKSUM path")
+        if not os.path.isfile(os.path.join(d.getVar("S"), value)):
+            fail(f"NO_GENERIC_LICENSE[{base}] = {value!r} does not exist under S")
+        n += 1
+    return n
+
+
 def configure(d, fetcher):
     """What cargo_common_do_configure and cargo_common_do_patch_paths write (OE-Core wrynose)."""
     home = d.getVar("CARGO_HOME")
@@ -156,6 +193,7 @@ def main():
     ap.add_argument("--fetch-only", action="store_true")
     ap.add_argument("--run", nargs="*", default=[], help="binaries to run after the build (NAME)")
     ap.add_argument("--expect", default=None, help="text the first binary must print")
+    ap.add_argument("--linked-out", default=None, help="write the crate directories of the linked target units here")
     a = ap.parse_args()
     # BitBake's fetcher reports mirror checksum failures as warnings before it falls back to upstream.
     logging.basicConfig(level=logging.WARNING, format="bitbake: %(levelname)s: %(message)s")
@@ -179,18 +217,37 @@ def main():
     if a.fetch_only:
         return
     print(f"bbfetch: {check_licenses(d)} LIC_FILES_CHKSUM entries match")
+    print(f"bbfetch: {check_no_generic(d)} NO_GENERIC_LICENSE entries as license.bbclass wants them (stand-in check)")
     print(f"bbfetch: {configure(d, fetcher)} [patch] section(s) for git dependencies")
 
     target = os.path.join(a.work, "target")
     cmd = ["cargo", "build", "--frozen", "--offline", f"--manifest-path={d.getVar('CARGO_MANIFEST_PATH')}",
            f"--target-dir={target}"] + d.getVar("CARGO_BUILD_FLAGS").split()
     env = dict(os.environ, CARGO_HOME=d.getVar("CARGO_HOME"))
+    host = re.search(r"^host: (\S+)$", subprocess.run(["rustc", "-vV"], capture_output=True, text=True).stdout, re.M)[1]
+    bindir = os.path.join(target, "debug")
+    if a.linked_out:
+        cmd += ["--target", host, "--message-format=json-render-diagnostics"]
+        bindir = os.path.join(target, host, "debug")
     print("bbfetch: " + " ".join(cmd))
-    r = subprocess.run(cmd, env=env, cwd=d.getVar("S"))
+    r = subprocess.run(cmd, env=env, cwd=d.getVar("S"), stdout=subprocess.PIPE if a.linked_out else None, text=True)
     if r.returncode != 0:
         fail("cargo build failed")
+    if a.linked_out:
+        import json
+
+        linked = set()
+        for line in r.stdout.splitlines():
+            msg = json.loads(line)
+            if msg.get("reason") != "compiler-artifact":
+                continue
+            if all(f.startswith(os.path.join(target, host) + os.sep) for f in msg["filenames"]):
+                linked.add(os.path.relpath(os.path.dirname(msg["manifest_path"]), d.getVar("UNPACKDIR")))
+        with open(a.linked_out, "w") as f:
+            f.write("".join(sorted(x + "\n" for x in linked)))
+        print(f"bbfetch: {len(linked)} packages built as target units, written to {a.linked_out}")
     for i, name in enumerate(a.run):
-        out = subprocess.run([os.path.join(target, "debug", name)], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([os.path.join(bindir, name)], capture_output=True, text=True, check=True).stdout
         print(f"bbfetch: {name} printed: {out.strip()}")
         if i == 0 and a.expect is not None and a.expect not in out:
             fail(f"{name} did not print {a.expect!r}")

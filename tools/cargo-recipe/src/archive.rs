@@ -16,11 +16,13 @@ pub struct LicenseText {
     pub md5: String,
 }
 
-/// What a recipe needs to know about one crate's sources.
-#[derive(Debug, Clone)]
+/// What a recipe needs to know about one crate's sources: its license fields and license texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrateFacts {
-    /// The crate's manifest.
-    pub package: Package,
+    /// `package.license` (an SPDX expression).
+    pub license: Option<String>,
+    /// `package.license-file`, relative to the crate root.
+    pub license_file: Option<String>,
     /// License files found (top-level LICENSE*/LICENCE*/COPYING*/COPYRIGHT*/UNLICENSE*, plus `license-file`).
     pub licenses: Vec<LicenseText>,
     /// 1-based line of `license = …` in its Cargo.toml and the md5 of that line, for crates shipping no text.
@@ -52,65 +54,145 @@ fn license_line(doc: &Doc) -> Option<(usize, String)> {
     Some((i + 1, md5_hex(lines[i].as_bytes())))
 }
 
-/// Finds `NAME-VERSION.crate` under `<cargo_home>/registry/cache/*/`.
-pub fn find_crate(cargo_home: &Path, name: &str, version: &str) -> Result<PathBuf> {
+/// The `NAME-VERSION.crate` files under `<cargo_home>/registry/cache/*/` (one per registry that has it).
+pub fn find_crates(cargo_home: &Path, name: &str, version: &str) -> Vec<PathBuf> {
     let cache = cargo_home.join("registry").join("cache");
     let file = format!("{name}-{version}.crate");
-    if let Ok(entries) = std::fs::read_dir(&cache) {
-        let mut dirs: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        dirs.sort();
-        if let Some(hit) = dirs.iter().map(|d| d.join(&file)).find(|p| p.is_file()) {
-            return Ok(hit);
-        }
-    }
-    Err(Error::MissingCrate { name: name.to_owned(), version: version.to_owned(), cache })
+    let mut dirs: Vec<_> = match std::fs::read_dir(&cache) {
+        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    dirs.sort();
+    dirs.into_iter().map(|d| d.join(&file)).filter(|p| p.is_file()).collect()
 }
 
-/// Reads the facts of `NAME-VERSION` from its `.crate` archive.
-pub fn read_crate(cargo_home: &Path, name: &str, version: &str) -> Result<CrateFacts> {
-    let path = find_crate(cargo_home, name, version)?;
-    let prefix = format!("{name}-{version}/");
-    let bad = |m: String| Error::Archive { path: path.clone(), message: m };
-    let scan = |want: &dyn Fn(&str) -> bool| -> Result<Vec<(String, Vec<u8>)>> {
-        let file = std::fs::File::open(&path).map_err(io(&path))?;
-        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-        let mut out = Vec::new();
-        for entry in ar.entries().map_err(|e| bad(e.to_string()))? {
-            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-            let p = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().into_owned();
-            let Some(rel) = p.strip_prefix(&prefix) else { continue };
-            if entry.header().entry_type().is_file() && want(rel) {
-                let rel = rel.to_owned();
-                let mut buf = Vec::new();
-                entry.read_to_end(&mut buf).map_err(|e| bad(e.to_string()))?;
-                out.push((rel, buf));
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the facts of `NAME-VERSION` from its `.crate` archive: the one whose sha256 is `checksum` (Cargo.lock's,
+/// which BitBake verifies too), so the facts describe exactly what the recipe fetches.
+pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<CrateFacts> {
+    let candidates = find_crates(cargo_home, name, version);
+    let cache = cargo_home.join("registry").join("cache");
+    if candidates.is_empty() {
+        return Err(Error::MissingCrate { name: name.to_owned(), version: version.to_owned(), cache });
+    }
+    let mut seen = Vec::new();
+    for path in candidates {
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        if let Some(want) = checksum {
+            let got = sha256_hex(&bytes);
+            if got != want {
+                seen.push(format!("{} has sha256 {got}", path.display()));
+                continue;
             }
         }
-        Ok(out)
-    };
-    let files = scan(&|rel| rel == "Cargo.toml" || (!rel.contains('/') && is_license_name(rel)))?;
-    let manifest =
-        files.iter().find(|(r, _)| r == "Cargo.toml").ok_or_else(|| bad(format!("no {prefix}Cargo.toml inside")))?;
-    let text = String::from_utf8(manifest.1.clone()).map_err(|_| bad("Cargo.toml is not UTF-8".into()))?;
-    let doc = Doc::parse(path.join("Cargo.toml"), text)?;
+        if let Some(f) = facts_of_unpacked(cargo_home, &path, name, version)? {
+            return Ok(f);
+        }
+        return facts_of_archive(&path, &bytes, name, version);
+    }
+    Err(Error::Usage(format!(
+        "{name} {version}: Cargo.lock's checksum is {}, but {}; run `cargo fetch --locked` again",
+        checksum.unwrap_or_default(),
+        seen.join(", ")
+    )))
+}
+
+/// The facts from cargo's own unpacking of that archive (`<cargo_home>/registry/src/<registry>/NAME-VERSION`, which
+/// cargo writes from the verified archive and marks complete with `.cargo-ok`), when it exists: reading a few small
+/// files instead of inflating the whole archive. `None` when there is no complete unpacking.
+fn facts_of_unpacked(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Result<Option<CrateFacts>> {
+    let Some(registry) = archive.parent().and_then(Path::file_name) else { return Ok(None) };
+    let dir = cargo_home.join("registry").join("src").join(registry).join(format!("{name}-{version}"));
+    // cargo writes `ok` (before 1.71) or `{"v":1}` once the unpacking is complete; anything else may be partial.
+    match std::fs::read_to_string(dir.join(".cargo-ok")) {
+        Ok(ok) if ok == "ok" || ok == "{\"v\":1}" => {}
+        _ => return Ok(None),
+    }
+    let doc = Doc::load(&dir.join("Cargo.toml"))?;
     let mut package = standalone_package(&doc)?;
-    // Paths in the package point inside the archive; keep them relative to the crate root.
-    let base = path.clone();
-    package.dir = PathBuf::new();
-    let mut licenses: Vec<LicenseText> = files
+    package.dir = dir.clone();
+    if let Some(lf) = &package.license_file {
+        // A license-file pointing outside the crate cannot come from the archive: read that from the archive.
+        if !crate::manifest::normalize(lf).starts_with(&dir) {
+            return Ok(None);
+        }
+    }
+    let mut facts = read_dir_crate(&package, &doc)?;
+    facts.license_file =
+        facts.license_file.map(|l| crate::manifest::normalize(Path::new(&l)).to_string_lossy().into_owned());
+    Ok(Some(facts))
+}
+
+/// One pass over the archive: the manifest, top-level license texts, and anything that may be a `license-file`.
+fn facts_of_archive(path: &Path, bytes: &[u8], name: &str, version: &str) -> Result<CrateFacts> {
+    let prefix = format!("{name}-{version}/");
+    let bad = |m: String| Error::Archive { path: path.to_owned(), message: m };
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut manifest: Option<Vec<u8>> = None;
+    let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<String> = Vec::new();
+    for entry in ar.entries().map_err(|e| bad(e.to_string()))? {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let p = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().into_owned();
+        let Some(rel) = p.strip_prefix(&prefix) else { continue };
+        let rel = rel.to_owned();
+        let top_license = !rel.contains('/') && is_license_name(&rel);
+        // A `license-file` may live anywhere; keep texts whose name looks like one (a rare second pass otherwise).
+        let maybe = rel.to_ascii_uppercase().contains("LICEN") || rel.to_ascii_uppercase().contains("COPYING");
+        if rel == "Cargo.toml" || top_license || maybe {
+            let mut buf = Vec::new();
+            entry.read_to_end(&mut buf).map_err(|e| bad(e.to_string()))?;
+            if rel == "Cargo.toml" {
+                manifest = Some(buf);
+            } else {
+                texts.push((rel.clone(), buf));
+            }
+        }
+        files.push(rel);
+    }
+    let manifest = manifest.ok_or_else(|| bad(format!("no {prefix}Cargo.toml inside")))?;
+    let text = String::from_utf8(manifest).map_err(|_| bad("Cargo.toml is not UTF-8".into()))?;
+    let doc = Doc::parse(path.join("Cargo.toml"), text)?;
+    let package = standalone_package(&doc)?;
+    let base = path.to_owned();
+    let license_file = package.license_file.as_ref().map(|lf| {
+        let lf = lf.strip_prefix(&base).unwrap_or(lf).to_string_lossy().trim_start_matches('/').to_owned();
+        crate::manifest::normalize(Path::new(&lf)).to_string_lossy().into_owned()
+    });
+    let mut licenses: Vec<LicenseText> = texts
         .iter()
-        .filter(|(r, _)| r != "Cargo.toml")
+        .filter(|(r, _)| !r.contains('/') && is_license_name(r))
         .map(|(r, b)| LicenseText { rel: r.clone(), md5: md5_hex(b) })
         .collect();
-    if let Some(lf) = package.license_file.clone() {
-        let rel = lf.strip_prefix(&base).unwrap_or(&lf).to_string_lossy().trim_start_matches('/').to_owned();
-        if !licenses.iter().any(|l| l.rel == rel) {
-            let more = scan(&|r| r == rel)?;
-            licenses.extend(more.iter().map(|(r, b)| LicenseText { rel: r.clone(), md5: md5_hex(b) }));
+    if let Some(rel) = &license_file
+        && !licenses.iter().any(|l| &l.rel == rel)
+    {
+        if let Some((r, b)) = texts.iter().find(|(r, _)| r == rel) {
+            licenses.push(LicenseText { rel: r.clone(), md5: md5_hex(b) });
+        } else if files.iter().any(|f| f == rel) {
+            let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+            for entry in ar.entries().map_err(|e| bad(e.to_string()))? {
+                let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+                let p = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().into_owned();
+                if p.strip_prefix(&prefix) == Some(rel.as_str()) {
+                    let mut buf = Vec::new();
+                    entry.read_to_end(&mut buf).map_err(|e| bad(e.to_string()))?;
+                    licenses.push(LicenseText { rel: rel.clone(), md5: md5_hex(&buf) });
+                    break;
+                }
+            }
         }
     }
     licenses.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(CrateFacts { license_line: license_line(&doc), package, licenses })
+    Ok(CrateFacts { license: package.license.clone(), license_file, licenses, license_line: license_line(&doc) })
 }
 
 /// Reads the facts of a crate from a directory on disk (a path package or a git checkout).
@@ -123,10 +205,13 @@ pub fn read_dir_crate(package: &Package, manifest: &Doc) -> Result<CrateFacts> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| is_license_name(n))
         .collect();
-    if let Some(lf) = &package.license_file
-        && let Ok(rel) = lf.strip_prefix(&package.dir)
-    {
-        names.push(rel.to_string_lossy().into_owned());
+    let license_file = package
+        .license_file
+        .as_ref()
+        .and_then(|lf| lf.strip_prefix(&package.dir).ok())
+        .map(|r| r.to_string_lossy().into_owned());
+    if let Some(rel) = &license_file {
+        names.push(rel.clone());
     }
     names.sort();
     names.dedup();
@@ -135,7 +220,7 @@ pub fn read_dir_crate(package: &Package, manifest: &Doc) -> Result<CrateFacts> {
         let bytes = std::fs::read(&p).map_err(io(&p))?;
         licenses.push(LicenseText { rel: n, md5: md5_hex(&bytes) });
     }
-    Ok(CrateFacts { package: package.clone(), licenses, license_line: license_line(manifest) })
+    Ok(CrateFacts { license: package.license.clone(), license_file, licenses, license_line: license_line(manifest) })
 }
 
 /// Finds cargo's checkout of a git dependency: `<cargo_home>/git/checkouts/*/<short commit>/`, searched for the
@@ -173,4 +258,70 @@ pub fn find_git_checkout(cargo_home: &Path, name: &str, commit: &str) -> Option<
         }
     }
     None
+}
+
+impl CrateFacts {
+    /// The cache body: one fact per line; `None` when a value cannot be written on one line.
+    pub fn to_cache(&self) -> Option<String> {
+        let one_line = |s: &str| !s.contains(['\n', '\r']);
+        let mut out = String::new();
+        if let Some(l) = &self.license {
+            one_line(l).then_some(())?;
+            out += &format!("license {l}\n");
+        }
+        if let Some(f) = &self.license_file {
+            one_line(f).then_some(())?;
+            out += &format!("license-file {f}\n");
+        }
+        for t in &self.licenses {
+            one_line(&t.rel).then_some(())?;
+            out += &format!("text {} {}\n", t.md5, t.rel);
+        }
+        if let Some((n, md5)) = &self.license_line {
+            out += &format!("license-line {n} {md5}\n");
+        }
+        Some(out)
+    }
+
+    /// Reads a cache body written by [`CrateFacts::to_cache`]; `None` on anything unexpected.
+    pub fn from_cache(body: &str) -> Option<CrateFacts> {
+        let mut f = CrateFacts { license: None, license_file: None, licenses: Vec::new(), license_line: None };
+        for line in body.lines() {
+            let (k, v) = line.split_once(' ')?;
+            match k {
+                "license" => f.license = Some(v.to_owned()),
+                "license-file" => f.license_file = Some(v.to_owned()),
+                "text" => {
+                    let (md5, rel) = v.split_once(' ')?;
+                    f.licenses.push(LicenseText { rel: rel.to_owned(), md5: md5.to_owned() });
+                }
+                "license-line" => {
+                    let (n, md5) = v.split_once(' ')?;
+                    f.license_line = Some((n.parse().ok()?, md5.to_owned()));
+                }
+                _ => return None,
+            }
+        }
+        Some(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_round_trip_through_the_cache_format() {
+        let f = CrateFacts {
+            license: Some("MIT OR Apache-2.0".into()),
+            license_file: Some("docs/LICENSE file.txt".into()),
+            licenses: vec![LicenseText { rel: "LICENSE-MIT".into(), md5: "0".repeat(32) }],
+            license_line: Some((7, "1".repeat(32))),
+        };
+        assert_eq!(CrateFacts::from_cache(&f.to_cache().unwrap()), Some(f.clone()));
+        let mut bad = f;
+        bad.licenses[0].rel = "two\nlines".into();
+        assert_eq!(bad.to_cache(), None);
+        assert_eq!(CrateFacts::from_cache("surprise x\n"), None);
+    }
 }

@@ -70,6 +70,18 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// Cargo.lock does not match the manifests: `cargo build --frozen` (what the recipe runs) would refuse it.
+    #[error(
+        "{} is out of date with the workspace's Cargo.toml files: a recipe builds with --frozen and cannot build this. \
+         Run `cargo update --workspace` (or `cargo generate-lockfile`), commit Cargo.lock, then rerun. cargo said:\n  {cargo}",
+        lock.display()
+    )]
+    StaleLock {
+        /// The lockfile.
+        lock: PathBuf,
+        /// What cargo said.
+        cargo: String,
+    },
     /// The request itself cannot be satisfied (unknown package, ...).
     #[error("{0}")]
     Usage(String),

@@ -1,17 +1,19 @@
 //! Offline reader of a Cargo workspace (manifests with workspace inheritance, Cargo.lock v3/v4) and the facts an
 //! OE-Core `cargo` recipe needs from it: the `crate://` and `git://` sources with checksums and commits, LICENSE from
 //! SPDX expressions, LIC_FILES_CHKSUM with real md5s, and the licenses of the crates statically linked into the
-//! selected packages (read from the `.crate` archives in the local cargo cache).
+//! selected packages: which ones, cargo answers (`resolve`: `cargo tree --offline --locked` per target, features
+//! resolved); their licenses come from the `.crate` archives in the local cargo cache.
 //!
-//! Nothing here touches the network or a registry index: everything comes from files on disk, so rendering is
-//! deterministic and fast.
+//! Nothing here touches the network: cargo runs offline, everything else comes from files on disk, so rendering is
+//! deterministic. Both expensive steps are cached (`cache`), keyed by what determines their result.
 
 pub mod archive;
-pub mod cfg;
+pub mod cache;
 mod error;
 pub mod lock;
 pub mod manifest;
 pub mod recipe;
+pub mod resolve;
 pub mod spdx;
 
 pub use error::{Error, Result};

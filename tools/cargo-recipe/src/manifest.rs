@@ -118,7 +118,7 @@ fn str_of(v: &Value) -> Option<&str> {
 }
 
 /// Lexical normalisation (no filesystem access: paths may not exist yet in error cases).
-fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

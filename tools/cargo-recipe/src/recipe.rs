@@ -6,11 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use std::time::{Duration, Instant};
+
 use crate::archive::{CrateFacts, cargo_home, find_git_checkout, is_license_name, read_crate, read_dir_crate};
-use crate::cfg::{Tri, linux};
+use crate::cache::Cache;
 use crate::error::{Error, Result, io};
 use crate::lock::{GitRef, GitSource, LockedPackage, Lockfile, Source};
-use crate::manifest::{DepKind, Doc, Package, Workspace};
+use crate::manifest::{Doc, Package, Workspace};
+use crate::resolve::{Origin, PkgId, Query};
 use crate::spdx;
 
 /// Where the recipe's own sources (the workspace) come from.
@@ -49,6 +52,12 @@ pub struct Options {
     pub requires: Vec<String>,
     /// Cargo's home (registry cache and git checkouts); default [`cargo_home`].
     pub cargo_home: Option<PathBuf>,
+    /// Target triples the recipe is built for; the licenses cover what any of them links.
+    pub targets: Vec<String>,
+    /// Where license facts and cargo's answers are cached.
+    pub cache: Cache,
+    /// The directory the recipe files go to (absolute), so `file://` sources never ship it.
+    pub recipe_dir: Option<PathBuf>,
 }
 
 /// The rendered recipe: bodies without any header.
@@ -66,6 +75,8 @@ pub struct Recipe {
     pub licenses_inc: String,
     /// Things a human should look at (licenses OE-Core has no text for).
     pub warnings: Vec<String>,
+    /// Where the time went, phase by phase.
+    pub timings: Vec<(String, Duration)>,
 }
 
 impl Recipe {
@@ -174,6 +185,15 @@ impl GitDep<'_> {
 
 /// Generates the recipe for `manifest` (a workspace root or member Cargo.toml).
 pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
+    let start = Instant::now();
+    let mut timings: Vec<(String, Duration)> = Vec::new();
+    // Triples land in cargo's arguments, the cache key and a comment of the licenses include: checked first.
+    if let Some(bad) = opts.targets.iter().find(|t| !crate::resolve::valid_target(t)) {
+        return Err(Error::Usage(format!("target `{bad}`: not a target triple (letters, digits, `-`, `_`, `.`)")));
+    }
+    if opts.targets.is_empty() {
+        return Err(Error::Usage("no target triple to resolve the build for".into()));
+    }
     let ws = Workspace::load(manifest)?;
     let lock_path = ws.root.join("Cargo.lock");
     if !lock_path.is_file() {
@@ -185,11 +205,20 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let lock = Lockfile::load(&lock_path)?;
     let home = opts.cargo_home.clone().unwrap_or_else(cargo_home);
 
-    // Which packages, name and version.
-    let selected: Vec<&Package> = if opts.packages.is_empty() {
+    // Which packages, name and version. A member's manifest without `-p` means that member, as for cargo.
+    let given = crate::manifest::normalize(&if manifest.is_absolute() {
+        manifest.to_owned()
+    } else {
+        std::env::current_dir().map_err(io("."))?.join(manifest)
+    });
+    let packages: Vec<String> = match ws.members.iter().find(|m| m.dir != ws.root && given.parent() == Some(&m.dir)) {
+        Some(m) if opts.packages.is_empty() => vec![m.name.clone()],
+        _ => opts.packages.clone(),
+    };
+    let selected: Vec<&Package> = if packages.is_empty() {
         ws.members.iter().collect()
     } else {
-        opts.packages
+        packages
             .iter()
             .map(|p| {
                 ws.member(p).ok_or_else(|| {
@@ -250,8 +279,11 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         ));
     }
 
+    timings.push(("manifests and Cargo.lock".to_owned(), start.elapsed()));
+
     // Licenses of everything linked into the selected packages.
-    let linked = linked_closure(&ws, &lock, &selected, &git_deps, &home)?;
+    let linked = linked_packages(&ws, &lock, &lock_path, &packages, opts, &git_deps, &home, &mut timings)?;
+    let render_start = Instant::now();
     let mut warnings = Vec::new();
 
     // S is ${UNPACKDIR}/${BP}: the workspace root itself (local) or the repository root (git).
@@ -261,7 +293,8 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     };
 
     // The recipe's own license: the selected packages and the path packages linked into them.
-    let mut own_exprs: BTreeSet<String> = BTreeSet::new();
+    let mut own_terms: Vec<spdx::Term> = Vec::new();
+    let mut own_unknown: Vec<(String, String)> = Vec::new();
     let mut own_files: BTreeMap<String, String> = BTreeMap::new();
     let mut no_generic: BTreeMap<String, String> = BTreeMap::new();
     let own_pkgs: Vec<&Package> = selected
@@ -300,15 +333,20 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         match (&p.license, &p.license_file) {
             (Some(expr), _) => {
                 let origin = p.license_origin.clone().unwrap_or_default();
-                let (oe, unknown) = spdx::convert(expr).map_err(|e| Error::Invalid {
+                let parsed = spdx::parse(expr).map_err(|e| Error::Invalid {
                     path: origin.0.clone(),
                     line: origin.1,
                     message: e.to_string(),
                 })?;
+                let (terms, unknown) = spdx::terms(&parsed);
                 for u in unknown {
-                    warnings.push(format!("{}: OE-Core ships no license text named `{u}`", p.name));
+                    warnings.push(format!(
+                        "{}: OE-Core ships no license text named `{u}`; recorded with NO_GENERIC_LICENSE",
+                        p.name
+                    ));
+                    own_unknown.push((u, p.name.clone()));
                 }
-                own_exprs.insert(oe);
+                add_terms(&mut own_terms, terms);
             }
             (None, Some(lf)) => {
                 let lic = format!("LicenseRef-{}", p.name);
@@ -319,7 +357,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
                     return Err(unsafe_path("license file", &r));
                 }
                 no_generic.insert(lic.clone(), join_rel(&ws_prefix, &r));
-                own_exprs.insert(lic);
+                add_terms(&mut own_terms, vec![spdx::Term { text: lic.clone(), bare: lic.clone(), key: lic }]);
             }
             (None, None) => {
                 return Err(Error::Usage(format!(
@@ -329,29 +367,43 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
                 )));
             }
         }
-        let mut found = false;
+        let mut first_text: Option<String> = None;
         for f in files {
             let Some(r) = rel(&ws.root, &f) else { continue };
             if !bb_safe(&r) {
                 return Err(unsafe_path("license file", &r));
             }
             let bytes = std::fs::read(&f).map_err(io(&f))?;
-            own_files.insert(join_rel(&ws_prefix, &r), format!("{:x}", md5::compute(&bytes)));
-            found = true;
+            let path = join_rel(&ws_prefix, &r);
+            first_text.get_or_insert_with(|| path.clone());
+            own_files.insert(path, format!("{:x}", md5::compute(&bytes)));
         }
-        if !found {
+        if first_text.is_none() {
             // No text to point at: checksum the `license = …` line itself so a change of license still trips QA.
             let (path, line) = p.license_origin.clone().unwrap_or_default();
             let r = rel(&ws.root, &path).unwrap_or_else(|| join_rel(&p_rel, "Cargo.toml"));
             let md5 = md5_lines(&path, line)?;
-            own_files.insert(format!("{};beginline={line};endline={line}", join_rel(&ws_prefix, &r)), md5);
+            let path = join_rel(&ws_prefix, &r);
+            own_files.insert(format!("{path};beginline={line};endline={line}"), md5);
+            first_text = Some(path);
+        }
+        // A name OE-Core has no text for: its text is this package's first license file (a LIC_FILES_CHKSUM path,
+        // as license.bbclass requires).
+        for (u, pkg) in own_unknown.drain(..) {
+            if pkg == p.name
+                && let Some(t) = &first_text
+            {
+                no_generic.entry(u).or_insert_with(|| t.clone());
+            }
         }
     }
+    own_terms.sort_by(|a, b| a.bare.cmp(&b.bare));
 
     let crates_inc = render_crates(&lock, &lock_path, &git_deps, &opts.sources, &home)?;
-    let (licenses_inc, dep_unknown) = render_licenses(&linked, &git_deps, &selected);
+    let own_names: BTreeSet<String> = no_generic.keys().cloned().collect();
+    let (licenses_inc, dep_unknown, appends_licenses) =
+        render_licenses(&linked, &git_deps, &selected, &opts.targets, &own_terms, &own_names);
     warnings.extend(dep_unknown);
-    let appends_licenses = linked.iter().any(|l| l.locked.source != Source::Path);
 
     // --- the .bb
     let mut bb = String::new();
@@ -374,11 +426,9 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     {
         let _ = writeln!(bb, "HOMEPAGE = \"{h}\"");
     }
-    let license = own_exprs.iter().map(|e| spdx::and_operand(e)).collect::<Vec<_>>();
-    let license = if license.len() == 1 && !appends_licenses {
-        own_exprs.iter().next().cloned().unwrap_or_default()
-    } else {
-        license.join(" & ")
+    let license = match own_terms.as_slice() {
+        [one] if !appends_licenses => one.bare.clone(),
+        many => many.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" & "),
     };
     let _ = writeln!(bb, "LICENSE = \"{license}\"");
     let lic_items: Vec<String> = own_files.iter().map(|(f, md5)| format!("file://{f};md5={md5}")).collect();
@@ -397,7 +447,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
                 let f = f.split(';').next().unwrap_or(f);
                 (!f.contains('/') && f != "Cargo.toml").then(|| f.to_owned())
             }));
-            items.extend(ship_dirs(&ws)?);
+            items.extend(ship_dirs(&ws, opts.recipe_dir.as_deref(), &name)?);
             items.sort();
             items.dedup();
             let items: Vec<String> = items.iter().map(|i| format!("file://{i};subdir=${{BP}}")).collect();
@@ -419,7 +469,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let (src_dir, flags) = match selected.as_slice() {
         [one] => (join_rel(&ws_prefix, &rel(&ws.root, &one.dir).unwrap_or_default()), String::new()),
         // Every member, as selected for the licenses (a virtual root alone builds only `default-members`).
-        _ if opts.packages.is_empty() => (ws_dir.clone(), "--workspace".to_owned()),
+        _ if packages.is_empty() => (ws_dir.clone(), "--workspace".to_owned()),
         many => (ws_dir.clone(), many.iter().map(|p| format!("-p {}", p.name)).collect::<Vec<_>>().join(" ")),
     };
     let _ = writeln!(bb, "CARGO_SRC_DIR = \"{src_dir}\"");
@@ -446,7 +496,17 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     for r in &opts.requires {
         let _ = writeln!(bb, "require {r}");
     }
-    Ok(Recipe { name, version, bb, crates_inc, licenses_inc, warnings })
+    timings.push(("render".to_owned(), render_start.elapsed()));
+    Ok(Recipe { name, version, bb, crates_inc, licenses_inc, warnings, timings })
+}
+
+/// Appends the terms not already present (by key).
+fn add_terms(to: &mut Vec<spdx::Term>, terms: Vec<spdx::Term>) {
+    for t in terms {
+        if !to.iter().any(|o| o.key == t.key) {
+            to.push(t);
+        }
+    }
 }
 
 /// SUMMARY is at most 80 characters (OE style): the description cut at a word boundary.
@@ -471,23 +531,45 @@ fn names_of(pkgs: &[&Package]) -> String {
     pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Directories (relative to the workspace root) to ship so cargo can load every member and path dependency:
-/// cargo reads all members' manifests even when building one package.
-fn ship_dirs(ws: &Workspace) -> Result<Vec<String>> {
+/// Is this a BitBake file (a recipe, append or include written next to one), which cargo never needs?
+fn is_bitbake_file(name: &str) -> bool {
+    [".bb", ".bbappend", ".bbclass"].iter().any(|e| name.ends_with(e))
+}
+
+/// Directories and files (relative to the workspace root) to ship so cargo can load every member and path
+/// dependency: cargo reads all members' manifests even when building one package. Never the recipe's own directory
+/// (`recipe_dir`: shipping it would make every regeneration change the sources) and no BitBake files.
+fn ship_dirs(ws: &Workspace, recipe_dir: Option<&Path>, name: &str) -> Result<Vec<String>> {
+    let ours = [format!("{name}-crates.inc"), format!("{name}-licenses.inc")];
+    let recipe_rel = recipe_dir.and_then(|d| d.strip_prefix(&ws.root).ok()).map(Path::to_path_buf);
     let mut dirs: Vec<String> = Vec::new();
     for p in &ws.members {
         if p.dir == ws.root {
-            // A root package: ship its top-level entries except build output, VCS data and the member dirs.
+            // A root package: ship its top-level entries except build output, VCS data, the member dirs, the
+            // recipe directory and BitBake files.
+            let recipe_top = recipe_rel.as_ref().and_then(|r| r.components().next()).map(|c| c.as_os_str().to_owned());
             let mut names: Vec<_> = std::fs::read_dir(&ws.root)
                 .map_err(io(&ws.root))?
                 .filter_map(|e| e.ok())
+                .filter(|e| recipe_top.as_deref() != Some(e.file_name().as_os_str()))
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.') && n != "target")
+                .filter(|n| !n.starts_with('.') && n != "target" && !is_bitbake_file(n) && !ours.contains(n))
                 .collect();
             names.sort();
             dirs.extend(names);
         } else {
-            dirs.push(rel(&ws.root, &p.dir).unwrap_or_default());
+            let d = rel(&ws.root, &p.dir).unwrap_or_default();
+            if let Some(r) = &recipe_rel
+                && r.starts_with(&d)
+            {
+                return Err(Error::Usage(format!(
+                    "--out {} is inside member {} ({}), which file:// sources ship whole: write the recipe outside it",
+                    ws.root.join(r).display(),
+                    p.name,
+                    p.dir.display()
+                )));
+            }
+            dirs.push(d);
         }
     }
     if let Some(p) = ws.outside_paths.first() {
@@ -607,101 +689,264 @@ struct Linked<'a> {
     facts: CrateFacts,
 }
 
-/// Walks Cargo.lock from the selected packages along normal (not build, not dev) dependencies that can apply to
-/// Linux, skipping proc-macros: what ends up statically linked.
-fn linked_closure<'a>(
+fn origin_of(s: &Source) -> Origin {
+    match s {
+        Source::Path => Origin::Path,
+        Source::CratesIo => Origin::Registry,
+        Source::Git(_) => Origin::Git,
+    }
+}
+
+fn linked_body(ids: &BTreeSet<PkgId>) -> String {
+    let mut out = String::new();
+    for id in ids {
+        let o = match id.origin {
+            Origin::Registry => "registry",
+            Origin::Path => "path",
+            Origin::Git => "git",
+        };
+        let _ = writeln!(out, "{o} {} {}", id.name, id.version);
+    }
+    out
+}
+
+fn linked_from_body(body: &str) -> Option<BTreeSet<PkgId>> {
+    body.lines()
+        .map(|l| {
+            let mut it = l.split(' ');
+            let origin = match it.next()? {
+                "registry" => Origin::Registry,
+                "path" => Origin::Path,
+                "git" => Origin::Git,
+                _ => return None,
+            };
+            let (name, version) = (it.next()?, it.next()?);
+            it.next().is_none().then(|| PkgId { name: name.to_owned(), version: version.to_owned(), origin })
+        })
+        .collect()
+}
+
+/// Reads a bundle of facts: `crate <sha256>` lines, each followed by that crate's facts.
+fn facts_from_bundle(body: &str) -> Option<BTreeMap<String, CrateFacts>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in body.split_inclusive('\n') {
+        if let Some(sum) = line.strip_prefix("crate ") {
+            if let Some((s, b)) = current.take() {
+                out.insert(s, CrateFacts::from_cache(&b)?);
+            }
+            current = Some((sum.trim_end().to_owned(), String::new()));
+        } else {
+            current.as_mut()?.1.push_str(line);
+        }
+    }
+    if let Some((s, b)) = current {
+        out.insert(s, CrateFacts::from_cache(&b)?);
+    }
+    Some(out)
+}
+
+/// What the build of `packages` (empty: the workspace) links on any of the targets, as cargo resolves it, with
+/// the license facts of each package (cached by the archive's sha256).
+#[allow(clippy::too_many_arguments)]
+fn linked_packages<'a>(
     ws: &Workspace,
     lock: &'a Lockfile,
-    selected: &[&Package],
+    lock_path: &Path,
+    packages: &[String],
+    opts: &Options,
     git_deps: &[GitDep],
     home: &Path,
+    timings: &mut Vec<(String, Duration)>,
 ) -> Result<Vec<Linked<'a>>> {
-    let mut seen: BTreeSet<usize> = BTreeSet::new();
-    let mut queue: Vec<usize> = Vec::new();
-    for p in selected {
-        let idx = lock
+    let t = Instant::now();
+    let root_manifest = ws.root.join("Cargo.toml");
+    let q =
+        Query { manifest: &root_manifest, packages, targets: &opts.targets, cargo_home: opts.cargo_home.as_deref() };
+    let mut inputs: Vec<PathBuf> = vec![lock_path.to_owned(), root_manifest.clone()];
+    inputs.extend(ws.members.iter().chain(&ws.outside_paths).map(|p| p.dir.join("Cargo.toml")));
+    let key = crate::cache::linked_key(&crate::resolve::tree_args(&q), &ws.root, &inputs, home);
+    let (ids, how) = match opts.cache.get("linked", &key).and_then(|b| linked_from_body(&b)) {
+        Some(ids) => (ids, "cached"),
+        None => {
+            let ids = crate::resolve::ask_cargo(&q)?;
+            opts.cache.put("linked", &key, &linked_body(&ids));
+            (ids, "cargo tree")
+        }
+    };
+    timings.push((format!("linked set ({how}): {} packages", ids.len()), t.elapsed()));
+
+    let t = Instant::now();
+    let mut locked: Vec<&LockedPackage> = Vec::new();
+    for id in &ids {
+        let l = lock
             .packages
             .iter()
-            .position(|l| l.source == Source::Path && l.name == p.name && l.version == p.version)
+            .find(|l| l.name == id.name && l.version == id.version && origin_of(&l.source) == id.origin)
             .ok_or_else(|| {
-                Error::Usage(format!("{} {} is not in Cargo.lock; run `cargo update --workspace`", p.name, p.version))
+                Error::Usage(format!(
+                    "cargo resolves {} {} into the build, but {} does not lock it",
+                    id.name,
+                    id.version,
+                    lock_path.display()
+                ))
             })?;
-        queue.push(idx);
+        locked.push(l);
+    }
+    // Registry crates: the cache by sha256, else their archives, read in parallel (gzip is the cost).
+    let registry: Vec<&LockedPackage> = locked.iter().copied().filter(|l| l.source == Source::CratesIo).collect();
+    let mut facts: BTreeMap<(String, String), CrateFacts> = BTreeMap::new();
+    let mut misses: Vec<&LockedPackage> = Vec::new();
+    // All of them in one entry first (one read on a rerun), keyed by their checksums; else one entry per crate.
+    let bundle_key = {
+        let mut h = crate::cache::KeyHasher::default();
+        h.part(b"crate-facts bundle");
+        for l in &registry {
+            h.part(l.checksum.as_deref().unwrap_or_default().as_bytes());
+        }
+        h.finish()
+    };
+    if let Some(bundle) = opts.cache.get("crate-facts-set", &bundle_key).and_then(|b| facts_from_bundle(&b)) {
+        for l in &registry {
+            if let Some(f) = l.checksum.as_deref().and_then(|c| bundle.get(c)) {
+                facts.insert((l.name.clone(), l.version.clone()), f.clone());
+            }
+        }
+    }
+    let pending: Vec<&LockedPackage> =
+        registry.iter().copied().filter(|l| !facts.contains_key(&(l.name.clone(), l.version.clone()))).collect();
+    for l in &pending {
+        match l
+            .checksum
+            .as_deref()
+            .and_then(|c| opts.cache.get("crate-facts", c))
+            .and_then(|b| CrateFacts::from_cache(&b))
+        {
+            Some(f) => {
+                facts.insert((l.name.clone(), l.version.clone()), f);
+            }
+            None => misses.push(l),
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(misses.len().max(1));
+    let chunks: Vec<Vec<&LockedPackage>> =
+        (0..workers).map(|w| misses.iter().skip(w).step_by(workers).copied().collect()).collect();
+    let read: Vec<Result<Vec<(&LockedPackage, CrateFacts)>>> = if misses.is_empty() {
+        Vec::new()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|l| Ok((*l, read_crate(home, &l.name, &l.version, l.checksum.as_deref())?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Usage("reading a crate archive panicked".into()))))
+                .collect()
+        })
+    };
+    for chunk in read {
+        for (l, f) in chunk? {
+            if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {
+                opts.cache.put("crate-facts", sum, &body);
+            }
+            facts.insert((l.name.clone(), l.version.clone()), f);
+        }
+    }
+    if !misses.is_empty() || opts.cache.get("crate-facts-set", &bundle_key).is_none() {
+        let mut bundle = String::new();
+        for l in &registry {
+            let (Some(sum), Some(body)) =
+                (l.checksum.as_deref(), facts.get(&(l.name.clone(), l.version.clone())).and_then(CrateFacts::to_cache))
+            else {
+                continue;
+            };
+            let _ = writeln!(bundle, "crate {sum}");
+            bundle.push_str(&body);
+        }
+        opts.cache.put("crate-facts-set", &bundle_key, &bundle);
     }
     let mut out = Vec::new();
-    while let Some(i) = queue.pop() {
-        if !seen.insert(i) {
-            continue;
-        }
-        let locked = &lock.packages[i];
-        let facts = match &locked.source {
-            Source::CratesIo => read_crate(home, &locked.name, &locked.version)?,
+    for l in locked {
+        let f = match &l.source {
+            Source::CratesIo => facts
+                .remove(&(l.name.clone(), l.version.clone()))
+                .ok_or_else(|| Error::Usage(format!("{} {}: no license facts", l.name, l.version)))?,
             Source::Path => {
-                let p = ws.path_package(&locked.name, &locked.version).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{} {} is locked as a path package but not found",
-                        locked.name, locked.version
-                    ))
+                let p = ws.path_package(&l.name, &l.version).ok_or_else(|| {
+                    Error::Usage(format!("{} {} is locked as a path package but not found", l.name, l.version))
                 })?;
                 let doc = Doc::load(&p.dir.join("Cargo.toml"))?;
                 read_dir_crate(p, &doc)?
             }
             Source::Git(g) => {
-                let dep = git_deps.iter().find(|d| d.pkg.name == locked.name);
+                let dep = git_deps.iter().find(|d| d.pkg.name == l.name);
                 let (_, dir) = dep.and_then(|d| d.checkout.clone()).ok_or_else(|| Error::MissingGitCheckout {
-                    name: locked.name.clone(),
-                    version: locked.version.clone(),
+                    name: l.name.clone(),
+                    version: l.version.clone(),
                     url: g.url.clone(),
                     commit: g.commit.clone(),
                     checkouts: home.join("git").join("checkouts"),
                 })?;
                 let gws = Workspace::load(&dir.join("Cargo.toml"))?;
-                let p = gws.member(&locked.name).ok_or_else(|| {
-                    Error::Usage(format!("{}: checkout {} does not hold that package", locked.name, dir.display()))
+                let p = gws.member(&l.name).ok_or_else(|| {
+                    Error::Usage(format!("{}: checkout {} does not hold that package", l.name, dir.display()))
                 })?;
                 let doc = Doc::load(&dir.join("Cargo.toml"))?;
                 read_dir_crate(p, &doc)?
             }
         };
-        if facts.package.proc_macro {
-            continue;
-        }
-        let normal: BTreeSet<&str> = facts
-            .package
-            .deps
-            .iter()
-            .filter(|d| d.kind == DepKind::Normal)
-            .filter(|d| d.target.as_deref().is_none_or(|t| linux(t) != Tri::No))
-            .map(|d| d.package.as_str())
-            .collect();
-        for &d in &locked.dependencies {
-            if normal.contains(lock.packages[d].name.as_str()) {
-                queue.push(d);
-            }
-        }
-        out.push(Linked { locked, facts });
+        out.push(Linked { locked: l, facts: f });
     }
     out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
+    timings.push((
+        format!(
+            "license facts: {} crates read (archive sha256 checked), {} cached",
+            misses.len(),
+            registry.len() - misses.len()
+        ),
+        t.elapsed(),
+    ));
     Ok(out)
 }
 
-fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]) -> (String, Vec<String>) {
+/// The licenses include: the terms the linked crates add to the recipe's own (each term once), their license
+/// files, and `NO_GENERIC_LICENSE` for every name OE-Core has no text for (pointing at a LIC_FILES_CHKSUM path, as
+/// license.bbclass requires). Returns the text, the warnings, and whether it appends to LICENSE.
+fn render_licenses(
+    linked: &[Linked],
+    git_deps: &[GitDep],
+    selected: &[&Package],
+    targets: &[String],
+    own_terms: &[spdx::Term],
+    own_no_generic: &BTreeSet<String>,
+) -> (String, Vec<String>, bool) {
     let mut out = String::new();
     let mut unknown = Vec::new();
     let deps: Vec<&Linked> = linked.iter().filter(|l| l.locked.source != Source::Path).collect();
     let _ = writeln!(
         out,
-        "# Licenses of the crates statically linked into {} (normal dependencies that can apply to Linux;",
+        "# Licenses of the crates statically linked into {}, as cargo resolves the build: features resolved,",
         names_of(selected)
     );
-    let _ = writeln!(out, "# build-dependencies, dev-dependencies and proc-macros are not linked).");
+    let _ = writeln!(out, "# on any of the targets below; proc-macros, build- and dev-dependencies are not linked.");
+    for t in targets {
+        let _ = writeln!(out, "#   {t}");
+    }
     if deps.is_empty() {
         let _ = writeln!(out, "# None: they link no crate from crates.io or git.");
-        return (out, unknown);
+        return (out, unknown, false);
     }
-    let mut exprs: BTreeSet<String> = BTreeSet::new();
+    let mut terms: Vec<spdx::Term> = Vec::new();
     let mut files: Vec<String> = Vec::new();
-    let mut no_generic: Vec<(String, String)> = Vec::new();
+    let mut no_generic: BTreeMap<String, String> = BTreeMap::new();
     for l in deps {
         let f = &l.facts;
         let dir = match &l.locked.source {
@@ -711,32 +956,46 @@ fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]
             }
             _ => format!("../cargo_home/bitbake/{}-{}", l.locked.name, l.locked.version),
         };
-        match (&f.package.license, &f.package.license_file) {
-            (Some(e), _) => match spdx::convert(e) {
-                Ok((oe, u)) => {
-                    unknown.extend(
-                        u.into_iter().map(|u| format!("{}: OE-Core ships no license text named `{u}`", l.locked.name)),
-                    );
-                    exprs.insert(oe);
+        // The file license.bbclass copies for a name without a generic text: the crate's first license file.
+        let first_text = f
+            .license_file
+            .as_ref()
+            .and_then(|lf| f.licenses.iter().find(|t| &t.rel == lf))
+            .or(f.licenses.iter().find(|t| bb_safe(&t.rel)))
+            .map(|t| format!("{dir}/{}", t.rel))
+            .unwrap_or_else(|| format!("{dir}/Cargo.toml"));
+        let mut names_without_text: Vec<String> = Vec::new();
+        match (&f.license, &f.license_file) {
+            (Some(e), _) => match spdx::parse(e) {
+                Ok(parsed) => {
+                    let (t, u) = spdx::terms(&parsed);
+                    add_terms(&mut terms, t);
+                    names_without_text.extend(u);
                 }
                 Err(e) => {
-                    unknown.push(format!(
-                        "{} {}: {e}; recorded as LicenseRef-{}",
-                        l.locked.name, l.locked.version, l.locked.name
-                    ));
-                    exprs.insert(format!("LicenseRef-{}", l.locked.name));
+                    let lic = format!("LicenseRef-{}", l.locked.name);
+                    unknown.push(format!("{} {}: {e}; recorded as {lic}", l.locked.name, l.locked.version));
+                    add_terms(&mut terms, vec![spdx::Term { text: lic.clone(), bare: lic.clone(), key: lic.clone() }]);
+                    names_without_text.push(lic);
                 }
             },
-            (None, lf) => {
+            (None, _) => {
                 let lic = format!("LicenseRef-{}", l.locked.name);
-                let first = lf
-                    .as_ref()
-                    .and_then(|_| f.licenses.first())
-                    .map(|t| format!("{dir}/{}", t.rel))
-                    .unwrap_or_else(|| format!("{dir}/Cargo.toml"));
-                no_generic.push((lic.clone(), first));
-                exprs.insert(lic);
+                add_terms(&mut terms, vec![spdx::Term { text: lic.clone(), bare: lic.clone(), key: lic.clone() }]);
+                names_without_text.push(lic);
             }
+        }
+        for n in names_without_text {
+            if own_no_generic.contains(&n) || no_generic.contains_key(&n) {
+                continue;
+            }
+            if !n.starts_with("LicenseRef-") || f.license.is_some() {
+                unknown.push(format!(
+                    "{}: OE-Core ships no license text named `{n}`; NO_GENERIC_LICENSE points at {first_text}",
+                    l.locked.name
+                ));
+            }
+            no_generic.insert(n, first_text.clone());
         }
         if f.licenses.is_empty() {
             if let Some((line, md5)) = &f.license_line {
@@ -752,8 +1011,20 @@ fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]
             }
         }
     }
-    let joined = exprs.iter().map(|e| spdx::and_operand(e)).collect::<Vec<_>>().join(" & ");
-    let _ = writeln!(out, "LICENSE += \"& {joined}\"");
+    // Terms the recipe's own LICENSE already has are not repeated.
+    terms.retain(|t| !own_terms.iter().any(|o| o.key == t.key));
+    terms.sort_by(|a, b| a.bare.cmp(&b.bare));
+    let appends = !terms.is_empty();
+    if appends {
+        let joined = terms.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" & ");
+        if terms.len() == 1 {
+            // oelint's licensespdx wants ` & ` inside a value holding `&`; an appended single term starts with `& `.
+            let _ = writeln!(out, "# nooelint: oelint.vars.licensespdx");
+        }
+        let _ = writeln!(out, "LICENSE += \"& {joined}\"");
+    } else {
+        let _ = writeln!(out, "# Their licenses are all among the recipe's own LICENSE terms.");
+    }
     out.push('\n');
     let _ = writeln!(out, "LIC_FILES_CHKSUM += \"\\");
     for f in &files {
@@ -768,7 +1039,7 @@ fn render_licenses(linked: &[Linked], git_deps: &[GitDep], selected: &[&Package]
     }
     unknown.sort();
     unknown.dedup();
-    (out, unknown)
+    (out, unknown, appends)
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ const ALIASES: &[(&str, &str)] = &[
 
 /// True when OE-Core ships a generic license text of that name.
 pub fn is_common_license(name: &str) -> bool {
-    COMMON_LICENSES.lines().any(|l| l == name)
+    // Looked up for every id of every linked crate: a set, built once.
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_LICENSES.lines().collect()).contains(name)
 }
 
 /// A parse error in an SPDX expression.
@@ -241,6 +243,67 @@ pub fn to_oe(expr: &Expr) -> (String, Vec<String>) {
     (s, unknown)
 }
 
+/// One `&` operand of a LICENSE value: its text (parenthesised when it holds a `|`) and a key equal for equal terms
+/// whatever the order of their operands (`MIT | Apache-2.0` and `Apache-2.0 | MIT` are one term).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The OE text, ready to be joined with ` & `.
+    pub text: String,
+    /// The OE text without the parentheses `text` may add (for a LICENSE of this term alone).
+    pub bare: String,
+    /// Order-independent identity.
+    pub key: String,
+}
+
+/// The top-level `&` operands of `expr` in OE syntax (nested `AND`s flattened), and the names OE-Core has no
+/// generic text for.
+pub fn terms(expr: &Expr) -> (Vec<Term>, Vec<String>) {
+    fn canon(e: &Expr) -> String {
+        match e {
+            Expr::License { id, exception } => {
+                let parts = match exception {
+                    None => vec![oe_name(id)],
+                    Some(x) => license_with(id, x),
+                };
+                let mut names: Vec<String> = parts.into_iter().map(|p| p.0).collect();
+                names.sort();
+                names.dedup();
+                names.join(" & ")
+            }
+            Expr::And(items) | Expr::Or(items) => {
+                let mut keys: Vec<String> = items.iter().map(canon).collect();
+                keys.sort();
+                keys.dedup();
+                let op = if matches!(e, Expr::And(_)) { " & " } else { " | " };
+                if keys.len() == 1 { keys.remove(0) } else { format!("({})", keys.join(op)) }
+            }
+        }
+    }
+    fn flat(e: &Expr, out: &mut Vec<Expr>) {
+        match e {
+            Expr::And(items) => items.iter().for_each(|i| flat(i, out)),
+            // `A WITH E` without a combined OE text is both texts: two terms.
+            Expr::License { id, exception: Some(x) } if license_with(id, x).len() > 1 => {
+                out.push(Expr::License { id: id.clone(), exception: None });
+                out.push(Expr::License { id: x.clone(), exception: None });
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    let (_, unknown) = to_oe(expr);
+    let mut parts = Vec::new();
+    flat(expr, &mut parts);
+    let mut out: Vec<Term> = Vec::new();
+    for p in &parts {
+        let key = canon(p);
+        if !out.iter().any(|t| t.key == key) {
+            let bare = to_oe(p).0;
+            out.push(Term { text: and_operand(&bare), bare, key });
+        }
+    }
+    (out, unknown)
+}
+
 /// Parses and converts in one step.
 pub fn convert(expr: &str) -> Result<(String, Vec<String>), SpdxError> {
     Ok(to_oe(&parse(expr)?))
@@ -294,6 +357,19 @@ mod tests {
         assert!(convert("(MIT").is_err());
         assert!(convert("MIT WITH").is_err());
         assert!(convert("MIT; rm -rf").is_err());
+    }
+
+    #[test]
+    fn terms_are_flattened_and_equal_terms_share_a_key() {
+        let t = |s: &str| terms(&parse(s).unwrap()).0;
+        let a = t("MIT OR Apache-2.0");
+        let b = t("Apache-2.0 OR MIT");
+        assert_eq!(a[0].text, "(MIT | Apache-2.0)");
+        assert_eq!(a[0].key, b[0].key);
+        let c: Vec<_> = t("(MIT AND Zlib) AND MIT").into_iter().map(|t| t.text).collect();
+        assert_eq!(c, ["MIT", "Zlib"]);
+        let w: Vec<_> = t("GPL-2.0-only WITH Foo-exception").into_iter().map(|t| t.text).collect();
+        assert_eq!(w, ["GPL-2.0-only", "Foo-exception"]);
     }
 
     #[test]

@@ -62,7 +62,12 @@ pub fn registry() -> Vec<Generator> {
         },
         Generator {
             path: "recipes-containers/k3s-node/k3s-node-licenses.inc",
-            sources: &["Cargo.lock", "the .crate archives in the cargo cache (cargo fetch --locked)"],
+            sources: &[
+                "Cargo.toml",
+                "Cargo.lock",
+                "meta-k3s-rs/*/Cargo.toml",
+                "the .crate archives (cargo fetch --locked)",
+            ],
             render: crate::render::node_recipe::render_licenses,
         },
         Generator {

@@ -1,8 +1,12 @@
 //! The node-tools recipe: this layer's on-target crates (`meta-k3s-rs/`) as an OE-Core `cargo` recipe built from the
 //! layer's own tree, rendered by the `cargo-recipe` crate exactly as `k3s-bake cargo` would.
 
+use std::path::Path;
+
 use anyhow::{Result, bail};
+use cargo_recipe::cache::Cache;
 use cargo_recipe::recipe::{Options, Recipe, Sources, generate};
+use cargo_recipe::resolve::DEFAULT_TARGETS;
 
 use crate::generated::Context;
 
@@ -62,6 +66,11 @@ pub fn recipe(ctx: &Context, reg: &Registration) -> Result<Recipe> {
         sources: Sources::Local { dir: thisdir_to_root(reg.bb) },
         requires: reg.requires.iter().map(|r| (*r).to_owned()).collect(),
         cargo_home: None,
+        // The layer's machines: qemux86-64, qemuarm64, qemuarm.
+        targets: DEFAULT_TARGETS.iter().map(|t| (*t).to_owned()).collect(),
+        // `gen` renders this recipe once per file; the cache makes the second and third cheap.
+        cache: Cache::default_location(),
+        recipe_dir: Path::new(reg.bb).parent().map(|d| ctx.root.join(d)),
     };
     let recipe = generate(&manifest, &opts)?;
     if !recipe.warnings.is_empty() {
