@@ -1,52 +1,26 @@
 //! `k3s-check-config`: a kernel configuration and the running system against `k3s_model::kernel`.
 
 use crate::json;
-use crate::kconfig::{self, KernelConfig};
-use k3s_model::kernel::{self, Level, OPTIONS};
+use k3s_kconfig::check::{self, OptionResult, Policy};
+use k3s_kconfig::dotconfig::{self, KernelConfig, LoadError};
+use k3s_model::kernel::{self, Level};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Why no configuration could be read.
+/// Why no configuration could be read (exit status 2, as `k3s-bake check-kernel`).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// No source was found.
     #[error("no kernel config found (tried {0}); pass --config PATH")]
     NotFound(String),
-    /// Reading failed.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Decompression failed.
-    #[error("{path}: {source}")]
-    Gzip {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: crate::gzip::GzipError,
-    },
-    /// The text is not a kernel config.
-    #[error("{path}:{source}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: kconfig::ParseError,
-    },
+    /// The file could not be read or parsed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
 }
 
-/// Reads and parses a config file, gunzipping it when it starts with the gzip magic.
+/// Reads and parses a config file, plain or gzip (the shared reader).
 pub fn load(path: &Path) -> Result<KernelConfig, CheckError> {
-    let data = std::fs::read(path).map_err(|source| CheckError::Read { path: path.into(), source })?;
-    let text = if data.starts_with(&[0x1f, 0x8b]) {
-        crate::gzip::decompress(&data).map_err(|source| CheckError::Gzip { path: path.into(), source })?
-    } else {
-        data
-    };
-    kconfig::parse(&text).map_err(|source| CheckError::Parse { path: path.into(), source })
+    Ok(dotconfig::load(path)?)
 }
 
 /// The running kernel's config: `/proc/config.gz`, else `/boot/config-$(uname -r)`.
@@ -94,17 +68,6 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| crate::firewall::is_executable(p))
 }
 
-/// One option's verdict.
-#[derive(Debug, Clone)]
-pub struct OptionResult {
-    /// The model's entry.
-    pub option: &'static kernel::KernelOption,
-    /// The configured value (`y`, `m`, ...), `None` when not set.
-    pub value: Option<String>,
-    /// Built in or module.
-    pub present: bool,
-}
-
 /// The running system's part of the report.
 #[derive(Debug, Clone)]
 pub struct SystemResult {
@@ -121,22 +84,15 @@ pub struct SystemResult {
 pub struct Report {
     /// Where the config came from.
     pub source: PathBuf,
-    /// One entry per model option, in model order.
+    /// One entry per model option, in model order (the shared checker's verdicts).
     pub options: Vec<OptionResult>,
     /// The system checks, when they were run.
     pub system: Option<SystemResult>,
 }
 
-/// Checks `cfg` against the model.
-pub fn check_options(cfg: &KernelConfig) -> Vec<OptionResult> {
-    OPTIONS
-        .iter()
-        .map(|o| {
-            let value = cfg.get(o.name).and_then(|v| v.as_config()).map(str::to_string);
-            let present = cfg.get(o.name).is_some_and(|v| v.enabled());
-            OptionResult { option: o, value, present }
-        })
-        .collect()
+/// Checks `cfg` against the model with the checker `k3s-bake check-kernel` uses.
+pub fn check_options(cfg: &KernelConfig, policy: Policy) -> Vec<OptionResult> {
+    check::check(cfg, policy)
 }
 
 /// Checks the running system (cgroup controllers, commands).
@@ -152,12 +108,8 @@ pub fn check_system() -> SystemResult {
 impl Report {
     /// Everything required that is missing, as display names.
     pub fn missing_required(&self) -> Vec<String> {
-        let mut m: Vec<String> = self
-            .options
-            .iter()
-            .filter(|r| r.option.level == Level::Required && !r.present)
-            .map(|r| format!("CONFIG_{}", r.option.name))
-            .collect();
+        let mut m: Vec<String> =
+            check::failed_required(&self.options).map(|r| format!("CONFIG_{}", r.option.name)).collect();
         if let Some(s) = &self.system {
             m.extend(s.controllers.iter().filter(|(_, ok)| !ok).map(|(c, _)| format!("cgroup controller {c}")));
             m.extend(s.commands.iter().filter(|(_, p)| p.is_none()).map(|(c, _)| format!("command {c}")));
@@ -179,18 +131,9 @@ impl Report {
                 area = Some(r.option.area);
                 s.push_str(&format!("\n{}:\n", r.option.area.title()));
             }
-            let mark = match (r.present, r.option.level) {
-                (true, _) => "ok     ",
-                (false, Level::Required) => "MISSING",
-                (false, Level::Recommended) => "warn   ",
-            };
-            let value = r.value.as_deref().map_or_else(|| " not set".to_string(), |v| format!("={v}"));
-            s.push_str(&format!(
-                "  [{mark}] CONFIG_{}{value} ({}: {})\n",
-                r.option.name,
-                r.option.level.as_str(),
-                r.option.why
-            ));
+            let mark = format!("{:<7}", r.tag());
+            let note = if r.verdict == check::Verdict::Ok { String::new() } else { format!(", {}", r.explain()) };
+            s.push_str(&format!("  [{mark}] {} ({}: {}{note})\n", r.shown(), r.option.level.as_str(), r.option.why));
         }
         if let Some(sys) = &self.system {
             s.push_str(&format!(
@@ -209,9 +152,16 @@ impl Report {
             }
         }
         let missing = self.missing_required();
-        let warnings = self.options.iter().filter(|r| r.option.level == Level::Recommended && !r.present).count();
+        let warnings = self
+            .options
+            .iter()
+            .filter(|r| r.option.level == Level::Recommended && r.verdict != check::Verdict::Ok)
+            .count();
+        let modules = self.options.iter().filter(|r| r.verdict == check::Verdict::Module && !r.failed).count();
         if missing.is_empty() {
-            s.push_str(&format!("\nresult: all required present; {warnings} recommended missing\n"));
+            s.push_str(&format!(
+                "\nresult: all required present ({modules} as modules); {warnings} recommended not as wanted\n"
+            ));
         } else {
             s.push_str(&format!("\nresult: {} required missing: {}\n", missing.len(), missing.join(", ")));
         }
@@ -225,12 +175,13 @@ impl Report {
             .iter()
             .map(|r| {
                 format!(
-                    "{{\"name\":{},\"level\":{},\"area\":{},\"value\":{},\"present\":{},\"why\":{}}}",
+                    "{{\"name\":{},\"level\":{},\"area\":{},\"value\":{},\"present\":{},\"verdict\":{},\"why\":{}}}",
                     json::string(&format!("CONFIG_{}", r.option.name)),
                     json::string(r.option.level.as_str()),
                     json::string(r.option.area.title()),
-                    json::opt(r.value.as_deref()),
-                    r.present,
+                    json::opt(r.value.as_ref().and_then(|v| v.as_config())),
+                    !r.failed,
+                    json::string(r.tag()),
                     json::string(r.option.why)
                 )
             })
@@ -275,6 +226,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k3s_model::kernel::OPTIONS;
 
     fn config_with(level: Option<Level>) -> KernelConfig {
         let text: String = OPTIONS
@@ -282,22 +234,25 @@ mod tests {
             .filter(|o| level.is_none_or(|l| o.level == l))
             .map(|o| format!("CONFIG_{}=y\n", o.name))
             .collect();
-        kconfig::parse(text.as_bytes()).unwrap()
+        dotconfig::parse(text.as_bytes()).unwrap()
     }
 
     #[test]
     fn required_only_passes_with_warnings() {
-        let r =
-            Report { source: "x".into(), options: check_options(&config_with(Some(Level::Required))), system: None };
+        let r = Report {
+            source: "x".into(),
+            options: check_options(&config_with(Some(Level::Required)), Policy::default()),
+            system: None,
+        };
         assert!(r.ok(), "{}", r.text());
-        assert!(r.text().contains("[warn   ] CONFIG_USER_NS not set"));
+        assert!(r.text().contains("[warn   ] # CONFIG_USER_NS is not set"), "{}", r.text());
     }
 
     #[test]
     fn one_missing_required_fails_and_is_named() {
         let mut cfg = config_with(None);
-        cfg.options.insert("VETH".into(), kconfig::Value::NotSet);
-        let r = Report { source: "x".into(), options: check_options(&cfg), system: None };
+        cfg.options.insert("VETH".into(), dotconfig::Value::NotSet);
+        let r = Report { source: "x".into(), options: check_options(&cfg, Policy::default()), system: None };
         assert!(!r.ok());
         assert_eq!(r.missing_required(), vec!["CONFIG_VETH".to_string()]);
         assert!(r.json().contains("\"missing_required\":[\"CONFIG_VETH\"]"), "{}", r.json());

@@ -5,7 +5,7 @@
 //! * [`checkconfig`]: `k3s-check-config` — a kernel config and the system against `k3s_model::kernel`.
 //! * [`roles`]: `k3s-role-setup` — the node's role from the kernel command line.
 //!
-//! Parsers ([`kconfig`], [`cmdline`], [`gzip`], [`mounts`]) never panic on any input; the fuzz targets in
+//! Parsers ([`cmdline`], [`mounts`], and the shared `k3s_kconfig` reader) never panic on any input; the fuzz targets in
 //! `fuzz/` hold them to that. Side effects go through syscalls ([`sys`]), rtnetlink ([`netlink`]), the installed
 //! iptables ([`firewall`]) and `systemctl` behind a seam ([`systemd`]).
 
@@ -15,9 +15,7 @@ pub mod clean;
 pub mod cmdline;
 pub mod firewall;
 pub mod fuzzing;
-pub mod gzip;
 pub mod json;
-pub mod kconfig;
 pub mod mounts;
 pub mod netlink;
 pub mod procs;
