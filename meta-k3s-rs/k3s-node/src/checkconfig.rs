@@ -37,28 +37,63 @@ pub fn running_kernel_config() -> Result<(PathBuf, KernelConfig), CheckError> {
     Err(CheckError::NotFound(tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))
 }
 
-/// The cgroup controllers available: the v2 root's `cgroup.controllers` (at `/sys/fs/cgroup`, or
-/// `/sys/fs/cgroup/unified` on a hybrid host) plus v1 controllers that are enabled and mounted (`/proc/cgroups`).
-pub fn cgroup_controllers(sys_cgroup: &Path, proc_cgroups: &Path) -> (Option<PathBuf>, BTreeSet<String>) {
+/// The cgroup controllers this process's own cgroup offers, and the file or mounts they were read from.
+///
+/// Not `/proc/cgroups` (the kernel's list: a container whose cgroup has no controller delegated still sees every
+/// controller "enabled" there) and not the v2 root: the kubelet creates its pods below its own cgroup, so what counts
+/// is that cgroup. From `proc_self/cgroup` and `proc_self/mountinfo` (this mount namespace's view):
+/// - cgroup v2: `cgroup.controllers` of the process's cgroup, found below a cgroup2 mount whose root contains it;
+/// - cgroup v1 (hybrid hosts): the controllers of every v1 hierarchy mounted here whose directory for the
+///   process's cgroup exists.
+///
+/// `root` prefixes the mount points (`/` on a node; a directory in tests).
+pub fn own_cgroup_controllers(proc_self: &Path, root: &Path) -> (Option<PathBuf>, BTreeSet<String>) {
     let mut found = BTreeSet::new();
-    let mut v2 = None;
-    for candidate in [sys_cgroup.join("cgroup.controllers"), sys_cgroup.join("unified/cgroup.controllers")] {
-        if let Ok(text) = std::fs::read_to_string(&candidate) {
-            found.extend(text.split_whitespace().map(str::to_string));
-            v2 = Some(candidate);
-            break;
+    let mut v2_file = None;
+    let cgroup = std::fs::read_to_string(proc_self.join("cgroup")).unwrap_or_default();
+    let mountinfo = std::fs::read_to_string(proc_self.join("mountinfo")).unwrap_or_default();
+    // (mount root, mount point, fstype, super options)
+    let mounts: Vec<(&str, &str, &str, &str)> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split(' ').collect();
+            let post: Vec<&str> = post.split(' ').collect();
+            Some((*pre.get(3)?, *pre.get(4)?, *post.first()?, *post.get(2).unwrap_or(&"")))
+        })
+        .collect();
+    let below = |mount_root: &str, mount_point: &str, path: &str| -> Option<PathBuf> {
+        let rel = if mount_root == "/" { Some(path) } else { path.strip_prefix(mount_root) }?;
+        if !(rel.is_empty() || rel.starts_with('/')) {
+            return None;
         }
-    }
-    if let Ok(text) = std::fs::read_to_string(proc_cgroups) {
-        // #subsys_name hierarchy num_cgroups enabled; hierarchy 0 = not mounted as v1.
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() >= 4 && f[1] != "0" && f[3] == "1" {
-                found.insert(f[0].to_string());
+        Some(root.join(mount_point.trim_start_matches('/')).join(rel.trim_start_matches('/')))
+    };
+    for line in cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(id), Some(ctrls), Some(path)) = (f.next(), f.next(), f.next()) else { continue };
+        if id == "0" && ctrls.is_empty() {
+            for (mroot, mpoint, _, _) in mounts.iter().filter(|m| m.2 == "cgroup2") {
+                let Some(dir) = below(mroot, mpoint, path) else { continue };
+                let file = dir.join("cgroup.controllers");
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    found.extend(text.split_whitespace().map(str::to_string));
+                    v2_file = Some(file);
+                    break;
+                }
             }
+            continue;
+        }
+        let names: Vec<&str> = ctrls.split(',').filter(|c| !c.is_empty() && !c.starts_with("name=")).collect();
+        let mounted = mounts.iter().filter(|m| m.2 == "cgroup").find(|m| {
+            let opts: Vec<&str> = m.3.split(',').collect();
+            names.iter().any(|n| opts.contains(n)) && below(m.0, m.1, path).is_some_and(|d| d.is_dir())
+        });
+        if mounted.is_some() {
+            found.extend(names.iter().map(|n| n.to_string()));
         }
     }
-    (v2, found)
+    (v2_file, found)
 }
 
 /// Where a command is found on `PATH` (or the default system path).
@@ -95,9 +130,9 @@ pub fn check_options(cfg: &KernelConfig, policy: Policy) -> Vec<OptionResult> {
     check::check(cfg, policy)
 }
 
-/// Checks the running system (cgroup controllers, commands).
+/// Checks the running system (this process's cgroup controllers, commands).
 pub fn check_system() -> SystemResult {
-    let (cgroup_v2, available) = cgroup_controllers(Path::new("/sys/fs/cgroup"), Path::new("/proc/cgroups"));
+    let (cgroup_v2, available) = own_cgroup_controllers(Path::new("/proc/self"), Path::new("/"));
     SystemResult {
         cgroup_v2,
         controllers: kernel::CGROUP_V2_CONTROLLERS.iter().map(|c| (*c, available.contains(*c))).collect(),
@@ -138,7 +173,10 @@ impl Report {
         if let Some(sys) = &self.system {
             s.push_str(&format!(
                 "\ncgroup controllers ({}):\n",
-                sys.cgroup_v2.as_ref().map_or("no cgroup v2 root; v1 only".to_string(), |p| p.display().to_string())
+                sys.cgroup_v2.as_ref().map_or("this process's cgroup: no cgroup v2; v1 only".to_string(), |p| format!(
+                    "this process's cgroup: {}",
+                    p.display()
+                ))
             ));
             for (c, ok) in &sys.controllers {
                 s.push_str(&format!("  [{}] {c}\n", if *ok { "ok     " } else { "MISSING" }));
@@ -258,19 +296,53 @@ mod tests {
         assert!(r.json().contains("\"missing_required\":[\"CONFIG_VETH\"]"), "{}", r.json());
     }
 
+    fn proc_self(dir: &Path, cgroup: &str, mountinfo: &str) -> PathBuf {
+        let p = dir.join("proc-self");
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("cgroup"), cgroup).unwrap();
+        std::fs::write(p.join("mountinfo"), mountinfo).unwrap();
+        p
+    }
+
     #[test]
-    fn cgroup_controllers_from_v2_and_v1() {
+    fn controllers_come_from_the_own_cgroup_not_the_root() {
+        // A container: its cgroup namespace shows the cgroup as / and the cgroup2 mount's root as /; the root of
+        // the host's hierarchy has every controller, the container's cgroup none.
         let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("unified")).unwrap();
-        std::fs::write(d.path().join("unified/cgroup.controllers"), "cpu io\n").unwrap();
-        let pc = d.path().join("cgroups");
-        std::fs::write(
-            &pc,
-            "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t3\t10\t1\npids\t0\t1\t1\ncpuset\t2\t1\t0\n",
-        )
-        .unwrap();
-        let (v2, found) = cgroup_controllers(d.path(), &pc);
-        assert_eq!(v2, Some(d.path().join("unified/cgroup.controllers")));
-        assert_eq!(found.into_iter().collect::<Vec<_>>(), vec!["cpu", "io", "memory"]);
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/kubepods/pod1")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/cgroup.controllers"), "cpuset cpu io memory pids\n").unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/kubepods/cgroup.controllers"), "cpu memory\n").unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/kubepods/pod1/cgroup.controllers"), "").unwrap();
+        let mi = "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods/pod1\n", mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/kubepods/pod1/cgroup.controllers")));
+        assert!(found.is_empty(), "{found:?}");
+        let (_, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods\n", mi), &root);
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["cpu", "memory"]);
+        // A mount of a subtree (root /kubepods): the cgroup's path is taken relative to it.
+        let mi = "30 25 0:26 /kubepods /sys/fs/cgroup/k rw - cgroup2 cgroup2 rw\n";
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/k/pod1")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/k/pod1/cgroup.controllers"), "pids\n").unwrap();
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods/pod1\n", mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/k/pod1/cgroup.controllers")));
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["pids"]);
+    }
+
+    #[test]
+    fn v1_controllers_count_only_when_mounted_here() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/memory/user.slice")).unwrap();
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/unified/user.slice")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/unified/user.slice/cgroup.controllers"), "").unwrap();
+        let cg = "12:pids:/user.slice\n4:memory:/user.slice\n1:name=systemd:/user.slice\n0::/user.slice\n";
+        let mi = "31 25 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                  35 25 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), cg, mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/unified/user.slice/cgroup.controllers")));
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["memory"], "pids is not mounted in this namespace");
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "", ""), &root);
+        assert_eq!((file, found.len()), (None, 0), "nothing readable: nothing available, no panic");
     }
 }
