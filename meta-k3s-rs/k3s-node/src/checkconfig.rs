@@ -112,6 +112,166 @@ pub struct SystemResult {
     pub controllers: Vec<(&'static str, bool)>,
     /// Each required command and where it was found.
     pub commands: Vec<(&'static str, Option<PathBuf>)>,
+    /// The host beyond kernel options (iptables mode, swap, routes, ports, keyring quota): warnings only.
+    pub host: Vec<HostFinding>,
+}
+
+/// One check of the host beyond kernel options, as k3s's contrib/util/check-config.sh makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFinding {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it is as k3s wants it.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// Below this, `kernel.keys.root_maxkeys` runs out with many containers (each gets a session keyring that counts
+/// against root's quota); 1000000 is the value container hosts commonly set.
+pub const ROOT_MAXKEYS_MIN: u64 = 1_000_000;
+
+/// `a.b.c.d/n` as (network, prefix length).
+fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
+    let (ip, len) = cidr.split_once('/')?;
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some((u32::from(ip), len))
+}
+
+fn mask(len: u32) -> u32 {
+    if len == 0 { 0 } else { u32::MAX << (32 - len) }
+}
+
+/// Whether two IPv4 networks share an address.
+fn overlaps(a: (u32, u32), b: (u32, u32)) -> bool {
+    let m = mask(a.1.min(b.1));
+    a.0 & m == b.0 & m
+}
+
+/// Ports in the LISTEN state (TCP) or bound (UDP) in a /proc/net/{tcp,tcp6,udp,udp6} table.
+fn bound_ports(text: &str, tcp: bool) -> BTreeSet<u16> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let port = u16::from_str_radix(f.get(1)?.rsplit_once(':')?.1, 16).ok()?;
+            (!tcp || *f.get(3)? == "0A").then_some(port)
+        })
+        .collect()
+}
+
+/// The host checks beyond kernel options, from `proc` (this process's view: `/proc` on a node, its network
+/// namespace's routes and sockets) and the `iptables` found on PATH. Cluster CIDRs are k3s's defaults
+/// ([`k3s_model::net`]).
+pub fn host_checks(proc: &Path, iptables: Option<&Path>) -> Vec<HostFinding> {
+    let read = |rel: &str| std::fs::read_to_string(proc.join(rel)).ok();
+    let mut out = Vec::new();
+
+    // iptables mode: the multi-call binary the iptables link resolves to (xtables-legacy-multi / xtables-nft-multi).
+    let mode = iptables.map(|p| {
+        let target = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mode = if name.contains("legacy") {
+            "legacy"
+        } else if name.contains("nft") {
+            "nft"
+        } else {
+            "unknown"
+        };
+        (mode, target)
+    });
+    out.push(match mode {
+        None => HostFinding { name: "iptables mode", ok: false, detail: "no iptables on PATH".into() },
+        Some((m, target)) => HostFinding {
+            name: "iptables mode",
+            ok: m != "unknown",
+            detail: format!("{m} ({}); kube-proxy and flannel write through the same binary", target.display()),
+        },
+    });
+
+    let swaps = read("swaps").map(|t| t.lines().skip(1).filter(|l| !l.trim().is_empty()).count());
+    out.push(match swaps {
+        None => HostFinding { name: "swap", ok: true, detail: "no /proc/swaps (no swap support)".into() },
+        Some(0) => HostFinding { name: "swap", ok: true, detail: "off".into() },
+        Some(n) => HostFinding {
+            name: "swap",
+            ok: false,
+            detail: format!("{n} swap area(s) active: the kubelet's memory accounting assumes none"),
+        },
+    });
+
+    let cidrs = [("cluster", k3s_model::net::DEFAULT_CLUSTER_CIDR), ("service", k3s_model::net::DEFAULT_SERVICE_CIDR)];
+    let mut clashes = Vec::new();
+    for l in read("net/route").unwrap_or_default().lines().skip(1) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (Some(iface), Some(dst), Some(m)) = (f.first(), f.get(1), f.get(7)) else { continue };
+        // Routes k3s itself makes (pod bridge, flannel) are expected inside the cluster CIDR.
+        if *iface == k3s_model::net::CNI_BRIDGE || k3s_model::net::FLANNEL_INTERFACES.contains(iface) {
+            continue;
+        }
+        let (Ok(dst), Ok(m)) = (u32::from_str_radix(dst, 16), u32::from_str_radix(m, 16)) else { continue };
+        // /proc/net/route prints the address's in-memory (network-order) bytes as a native-endian number.
+        let (dst, m) = (u32::from_be_bytes(dst.to_ne_bytes()), u32::from_be_bytes(m.to_ne_bytes()));
+        let len = m.count_ones();
+        if len == 0 {
+            continue;
+        }
+        for (what, cidr) in cidrs {
+            if let Some(c) = parse_cidr(cidr)
+                && overlaps((dst, len), c)
+            {
+                clashes.push(format!(
+                    "{}/{len} on {iface} overlaps the {what} CIDR {cidr}",
+                    std::net::Ipv4Addr::from(dst)
+                ));
+            }
+        }
+    }
+    out.push(HostFinding {
+        name: "routes",
+        ok: clashes.is_empty(),
+        detail: if clashes.is_empty() { "none overlaps k3s's default CIDRs".into() } else { clashes.join("; ") },
+    });
+
+    let tcp: BTreeSet<u16> =
+        ["net/tcp", "net/tcp6"].iter().filter_map(|t| read(t)).flat_map(|t| bound_ports(&t, true)).collect();
+    let udp: BTreeSet<u16> =
+        ["net/udp", "net/udp6"].iter().filter_map(|t| read(t)).flat_map(|t| bound_ports(&t, false)).collect();
+    let mut busy = Vec::new();
+    for p in [k3s_model::net::API_PORT, k3s_model::net::KUBELET_PORT] {
+        if tcp.contains(&p) {
+            busy.push(format!("tcp/{p}"));
+        }
+    }
+    if udp.contains(&k3s_model::net::FLANNEL_VXLAN_PORT) {
+        busy.push(format!("udp/{}", k3s_model::net::FLANNEL_VXLAN_PORT));
+    }
+    out.push(HostFinding {
+        name: "ports",
+        ok: busy.is_empty(),
+        detail: if busy.is_empty() {
+            format!(
+                "tcp/{} tcp/{} udp/{} free (allow them through any firewall between nodes)",
+                k3s_model::net::API_PORT,
+                k3s_model::net::KUBELET_PORT,
+                k3s_model::net::FLANNEL_VXLAN_PORT
+            )
+        } else {
+            format!("{} already in use (by k3s itself if it runs here)", busy.join(", "))
+        },
+    });
+
+    let keys = read("sys/kernel/keys/root_maxkeys").and_then(|t| t.trim().parse::<u64>().ok());
+    out.push(match keys {
+        None => HostFinding { name: "root_maxkeys", ok: false, detail: "unreadable (no keyring support?)".into() },
+        Some(n) => HostFinding {
+            name: "root_maxkeys",
+            ok: n >= ROOT_MAXKEYS_MIN,
+            detail: format!("kernel.keys.root_maxkeys = {n} (want >= {ROOT_MAXKEYS_MIN}: one keyring per container)"),
+        },
+    });
+    out
 }
 
 /// The whole report.
@@ -137,6 +297,7 @@ pub fn check_system() -> SystemResult {
         cgroup_v2,
         controllers: kernel::CGROUP_V2_CONTROLLERS.iter().map(|c| (*c, available.contains(*c))).collect(),
         commands: kernel::REQUIRED_COMMANDS.iter().map(|c| (*c, which(c))).collect(),
+        host: host_checks(Path::new("/proc"), which("iptables").as_deref()),
     }
 }
 
@@ -187,6 +348,10 @@ impl Report {
                     Some(p) => s.push_str(&format!("  [ok     ] {c} ({})\n", p.display())),
                     None => s.push_str(&format!("  [MISSING] {c}\n")),
                 }
+            }
+            s.push_str("\nhost:\n");
+            for h in &sys.host {
+                s.push_str(&format!("  [{}] {}: {}\n", if h.ok { "ok     " } else { "warn   " }, h.name, h.detail));
             }
         }
         let missing = self.missing_required();
@@ -241,11 +406,24 @@ impl Report {
                     })
                     .collect();
                 let v2 = sys.cgroup_v2.as_ref().map(|p| p.display().to_string());
+                let host: Vec<String> = sys
+                    .host
+                    .iter()
+                    .map(|h| {
+                        format!(
+                            "{{\"name\":{},\"ok\":{},\"detail\":{}}}",
+                            json::string(h.name),
+                            h.ok,
+                            json::string(&h.detail)
+                        )
+                    })
+                    .collect();
                 format!(
-                    "{{\"cgroup_v2\":{},\"controllers\":[{}],\"commands\":[{}]}}",
+                    "{{\"cgroup_v2\":{},\"controllers\":[{}],\"commands\":[{}],\"host\":[{}]}}",
                     json::opt(v2.as_deref()),
                     ctl.join(","),
-                    cmd.join(",")
+                    cmd.join(","),
+                    host.join(",")
                 )
             }
         };
@@ -327,6 +505,53 @@ mod tests {
         let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods/pod1\n", mi), &root);
         assert_eq!(file, Some(root.join("sys/fs/cgroup/k/pod1/cgroup.controllers")));
         assert_eq!(found.into_iter().collect::<Vec<_>>(), ["pids"]);
+    }
+
+    #[test]
+    fn host_checks_from_an_injected_proc() {
+        let d = tempfile::tempdir().unwrap();
+        let proc = d.path().join("proc");
+        std::fs::create_dir_all(proc.join("net")).unwrap();
+        std::fs::create_dir_all(proc.join("sys/kernel/keys")).unwrap();
+        let w = |rel: &str, text: &str| std::fs::write(proc.join(rel), text).unwrap();
+        w("swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+        // eth0 default route, eth0 10.0.2.0/24, cni0 10.42.0.0/24 (k3s's own), wg0 10.43.128.0/17 (clash).
+        w(
+            "net/route",
+            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n\
+             eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+             eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+             cni0\t00002A0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+        );
+        w(
+            "net/tcp",
+            "  sl  local_address rem_address   st\n   0: 00000000:1A0B 00000000:0000 0A\n   1: 0100007F:2A02 0100007F:9000 01\n",
+        );
+        w("net/udp", "  sl  local_address rem_address   st\n");
+        w("sys/kernel/keys/root_maxkeys", "1000000\n");
+        let by = |f: &[HostFinding], n: &str| f.iter().find(|h| h.name == n).cloned().unwrap();
+        let f = host_checks(&proc, None);
+        assert!(!by(&f, "iptables mode").ok);
+        assert!(by(&f, "swap").ok && by(&f, "routes").ok && by(&f, "root_maxkeys").ok, "{f:?}");
+        // 0x1A0B = 6667 listens, 0x2A02 = 10754 is only connected: both harmless.
+        assert!(by(&f, "ports").ok, "{f:?}");
+
+        w("swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/vda2 partition 1024 0 -2\n");
+        let mut route = std::fs::read_to_string(proc.join("net/route")).unwrap();
+        route.push_str("wg0\t00802B0A\t00000000\t0001\t0\t0\t0\t0080FFFF\t0\t0\t0\n");
+        w("net/route", &route);
+        w("net/tcp", "  sl  local_address rem_address   st\n   0: 00000000:192B 00000000:0000 0A\n");
+        w("net/udp", "  sl  local_address rem_address   st\n   0: 00000000:2118 00000000:0000 07\n");
+        w("sys/kernel/keys/root_maxkeys", "200\n");
+        let bin = d.path().join("xtables-legacy-multi");
+        std::fs::write(&bin, "").unwrap();
+        std::os::unix::fs::symlink(&bin, d.path().join("iptables")).unwrap();
+        let f = host_checks(&proc, Some(&d.path().join("iptables")));
+        assert!(by(&f, "iptables mode").ok && by(&f, "iptables mode").detail.starts_with("legacy"), "{f:?}");
+        assert!(!by(&f, "swap").ok);
+        assert_eq!(by(&f, "routes").detail, "10.43.128.0/17 on wg0 overlaps the service CIDR 10.43.0.0/16");
+        assert_eq!(by(&f, "ports").detail, "tcp/6443, udp/8472 already in use (by k3s itself if it runs here)");
+        assert!(!by(&f, "root_maxkeys").ok);
     }
 
     #[test]

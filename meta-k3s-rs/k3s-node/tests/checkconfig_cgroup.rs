@@ -56,3 +56,40 @@ fn check_config_reports_the_controllers_of_its_own_cgroup_in_a_container() {
     let kernel_list = std::fs::read_to_string("/proc/cgroups").unwrap_or_default();
     assert!(kernel_list.lines().any(|l| l.starts_with("memory\t")), "{kernel_list}");
 }
+
+/// Routes and ports are read from the tool's own network namespace: one made here, with a route into k3s's
+/// default service CIDR and a listener on the API port.
+#[test]
+fn check_config_sees_route_overlap_and_busy_ports_in_its_own_network_namespace() {
+    if !common::root_or_explicit_skip("check_config_sees_route_overlap_and_busy_ports_in_its_own_network_namespace") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "CONFIG_NET_NS=y\n").unwrap();
+    let script = r#"
+set -eu
+ip link set lo up
+ip route add 10.43.7.0/24 dev lo
+python3 -c 'import socket,time,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 6443)); s.listen(); sys.stdout.write("listening\n"); sys.stdout.flush(); time.sleep(30)' > "$3/ready" &
+for _ in $(seq 100); do grep -q listening "$3/ready" 2>/dev/null && break; sleep 0.05; done
+"$1" check-config --config "$2" --system --json || true
+kill $! 2>/dev/null || true
+"#;
+    let out = Command::new("unshare")
+        .args(["--net", "--fork", "sh", "-c", script, "sh"])
+        .arg(common::binary())
+        .arg(&config)
+        .arg(dir.path())
+        .output()
+        .expect("unshare (util-linux) installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains(
+            r#"{"name":"routes","ok":false,"detail":"10.43.7.0/24 on lo overlaps the service CIDR 10.43.0.0/16"}"#
+        ),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains(r#"{"name":"ports","ok":false,"detail":"tcp/6443 already in use"#), "{stdout}");
+}
