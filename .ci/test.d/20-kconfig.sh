@@ -22,6 +22,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial"
 
+# The fragment reaches any kernel-yocto kernel through the README's bbappend line (BitBake's parser and fetcher).
+python3 .ci/kernel-parse.py
+
 cargo build --quiet --locked -p k3s-bake
 bake=$root/target/debug/k3s-bake
 
