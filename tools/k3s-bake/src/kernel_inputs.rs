@@ -376,6 +376,11 @@ pub fn import(root: &Path, commit: &str) -> Result<Facts> {
     Ok(facts)
 }
 
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The facts file's first two lines.
 pub fn header(commit: &str) -> String {
     format!(
@@ -385,9 +390,15 @@ pub fn header(commit: &str) -> String {
 }
 
 impl Facts {
-    /// The canonical text of the facts file.
+    /// The canonical text of the facts file: the header, a digest line over the records (so a hand edit that
+    /// keeps the form is still refused), then the records.
     pub fn render(&self) -> String {
-        let mut out = header(&self.cache_commit);
+        let body = self.records();
+        format!("{}# sha256 of the records below: {}\n{body}", header(&self.cache_commit), digest(&body))
+    }
+
+    fn records(&self) -> String {
+        let mut out = String::new();
         let _ = writeln!(out, "pin\t{PINNED_SRCREV_META}\tOE-Core wrynose linux-yocto_6.18.bb SRCREV_meta");
         let _ = writeln!(out, "cache\t{}", self.cache_commit);
         for (m, (bsp, queue)) in &self.machines {
@@ -445,7 +456,10 @@ impl Facts {
                 _ => bail!("{}: expected pin, cache, machine, queue, file or cfg with tab-separated fields", at()),
             }
         }
-        ensure!(facts.render() == text, "{origin}: not in the form `k3s-bake kernel import` writes (edited by hand?)");
+        ensure!(
+            facts.render() == text,
+            "{origin}: not what `k3s-bake kernel import` writes (edited by hand? the records must match the sha256 line)"
+        );
         for (m, (_, queue)) in &facts.machines {
             for q in queue.iter().filter(|q| !q.starts_with('@')) {
                 ensure!(facts.cfgs.contains_key(q), "{origin}: {m} queues {q}, which has no cfg lines recorded");

@@ -129,6 +129,33 @@ mod tests {
     }
 
     #[test]
+    fn gen_refuses_a_fragment_a_later_input_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::copy(repo.join("k3s-spec.yaml"), dir.path().join("k3s-spec.yaml")).unwrap();
+        let facts = dir.path().join(crate::kernel_inputs::FACTS);
+        std::fs::create_dir_all(facts.parent().unwrap()).unwrap();
+        let text = std::fs::read_to_string(repo.join(crate::kernel_inputs::FACTS)).unwrap();
+        std::fs::write(&facts, &text).unwrap();
+        let ctx = Context::load(dir.path()).unwrap();
+        render_cfg(&ctx).unwrap();
+        // The fragment back where a SRC_URI .scc lands: netfilter.cfg (=m) then comes after it.
+        let mut parsed = crate::kernel_inputs::Facts::parse(&text, "facts").unwrap();
+        for (_, queue) in parsed.machines.values_mut() {
+            queue.retain(|q| q != crate::kernel_inputs::K3S_ENTRY);
+            let at = queue.iter().position(|q| q == crate::kernel_inputs::SRC_URI_ENTRY).unwrap();
+            queue.insert(at + 1, crate::kernel_inputs::K3S_ENTRY.into());
+        }
+        std::fs::write(&facts, parsed.render()).unwrap();
+        let err = format!("{:#}", render_cfg(&ctx).unwrap_err());
+        assert!(err.contains("is merged after the k3s fragment and sets CONFIG_"), "{err}");
+        // A hand edit of the facts is refused with the file named.
+        std::fs::write(&facts, text.replace("\tCONFIG_NET_SCHED=y", "\tCONFIG_NET_SCHED=m")).unwrap();
+        let err = format!("{:#}", render_cfg(&ctx).unwrap_err());
+        assert!(err.contains("linux-yocto-6.18-config-inputs.tsv"), "{err}");
+    }
+
+    #[test]
     fn scc_names_the_fragment_as_non_hardware() {
         let ctx_free = render_scc_text();
         assert!(ctx_free.contains("kconf non-hardware k3s.cfg\n"));
