@@ -131,10 +131,17 @@ def check_kernel_gate():
     gate = "require ${@bb.utils.contains('DISTRO_FEATURES', 'k3s', 'linux-yocto-k3s.inc', '', d)}"
     if lines != [gate]:
         fail(rel, 'must only require the fragment include behind the k3s DISTRO_FEATURE (signatures!)')
-    cfg = read('recipes-kernel/linux/files/k3s.cfg')
-    if not re.search(r'^CONFIG_NET_NS=y$', cfg, re.M) or 'kconf non-hardware k3s.cfg' not in read(
-            'recipes-kernel/linux/files/k3s.scc'):
-        fail('recipes-kernel/linux/files', 'fragment or .scc is not the generated one')
+    feature = 'recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/'
+    cfg = read(feature + 'k3s.cfg')
+    if not re.search(r'^CONFIG_NET_NS=y$', cfg, re.M) or 'kconf non-hardware k3s.cfg' not in read(feature + 'k3s.scc'):
+        fail(feature, 'fragment or .scc is not the generated one')
+    # The fragment must be merged after linux-yocto's default KERNEL_FEATURES (netfilter.scc sets =m): applied as a
+    # KERNEL_FEATURES entry from a kmeta directory, never as a SRC_URI .scc/.cfg (those are merged before them).
+    inc = read('recipes-kernel/linux/linux-yocto-k3s.inc')
+    if 'KERNEL_FEATURES:append = " features/k3s-rs/k3s.scc"' not in inc or 'file://k3s-kmeta;type=kmeta' not in inc \
+            or re.search(r'file://[^"]*\.(scc|cfg)', inc):
+        fail('recipes-kernel/linux/linux-yocto-k3s.inc', 'must apply features/k3s-rs/k3s.scc through KERNEL_FEATURES '
+             'from the k3s-kmeta directory (a SRC_URI .scc is merged before netfilter.scc)')
 
 
 def check_node_tools():

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 export RUSTC=/usr/bin/rustc
 export CARGO_TARGET_DIR="$PWD/target/cross"
 CARGO=/usr/bin/cargo
-PKGS=(-p k3s-node -p k3s-model -p k3s-atomic)
+PKGS=(-p k3s-node -p k3s-model -p k3s-atomic -p k3s-kconfig)
 # Under qemu-user /proc shows qemu's command line, not the emulated one, so the fake `k3s server` process of this
 # test cannot be recognised there; it runs natively in `cargo test`.
 SKIP=(--skip agent_and_clean_refuse_next_to_a_server_process_unless_forced)

@@ -20,6 +20,7 @@ SRC_URI += "\
     file://LICENSE-APACHE;subdir=${BP} \
     file://LICENSE-MIT;subdir=${BP} \
     file://meta-k3s-rs/k3s-atomic;subdir=${BP} \
+    file://meta-k3s-rs/k3s-kconfig;subdir=${BP} \
     file://meta-k3s-rs/k3s-model;subdir=${BP} \
     file://meta-k3s-rs/k3s-node;subdir=${BP} \
     file://tools/cargo-recipe;subdir=${BP} \

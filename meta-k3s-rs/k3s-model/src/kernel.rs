@@ -4,8 +4,12 @@
 //! "Optional Features" and network/storage driver sets are [`Level::Recommended`]) and adds what a working node
 //! needs but that script does not ask for, each with the reason in [`KernelOption::why`]: the `MARK` target
 //! kube-proxy's iptables rules use, the cgroup-BPF device controller runc needs on cgroup v2, overlayfs for
-//! containerd's default snapshotter, VXLAN for flannel's default backend, and the Kconfig parents without which a
-//! fragment line would be silently dropped by `merge_config`.
+//! containerd's default snapshotter, VXLAN for flannel's default backend, the matches kube-router's network policy
+//! uses, and the Kconfig parents without which a fragment line is silently dropped by `merge_config` (the legacy
+//! xtables split of 6.17, HUGETLBFS, NET_SCHED, IPV6 for the bridge). That the fragment carries every parent its
+//! lines need is checked, not claimed: `.ci/test.d/20-kconfig.sh` merges it with the kernel's own kconfig over
+//! linux-yocto 6.18's recorded inputs and the arch defconfigs and fails on any line not kept as requested.
+//! Symbols a supported kernel lacks carry [`Exists`]; the check accepts their absence only there.
 
 /// How much k3s depends on an option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,6 +70,31 @@ impl Area {
     }
 }
 
+/// What the fragment asks of an option, and what a checked kernel must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Want {
+    /// `CONFIG_X=y` in the fragment. A checked kernel passes with `=y`; `=m` is reported as a module (usable
+    /// when the module is installed) and fails only where built-in is demanded (`--builtin`, the kconfig suite).
+    On,
+    /// `# CONFIG_X is not set` in the fragment: the option harms k3s when enabled.
+    Off,
+}
+
+/// A kernel release as `(major, minor)`, for options that exist only from or until a release.
+pub type Release = (u16, u16);
+
+/// The kernel releases an option exists in. Kconfig silently drops a fragment line naming a symbol the kernel
+/// does not define, so the kconfig check accepts "undefined" only where the model says so, here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exists {
+    /// Every kernel the layer supports (6.12 and later) defines it.
+    Always,
+    /// Defined from this release on (e.g. the 6.17 netfilter split).
+    Since(Release),
+    /// Defined only before this release (removed upstream; its users no longer need it).
+    Until(Release),
+}
+
 /// One Kconfig option, without the `CONFIG_` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelOption {
@@ -77,14 +106,52 @@ pub struct KernelOption {
     pub area: Area,
     /// Why k3s needs it, for the fragment's comments and the checker's report.
     pub why: &'static str,
+    /// On (the usual case) or off.
+    pub want: Want,
+    /// Which kernels define the symbol.
+    pub exists: Exists,
+    /// A symbol only the architecture or board can switch on (`ARCH_SUPPORTS_HUGETLBFS`: arm without LPAE has
+    /// none). When it is off, the option cannot be had on that board and its absence is accepted, said so.
+    pub hardware: Option<&'static str>,
+}
+
+impl KernelOption {
+    /// Whether a kernel of `release` defines this symbol.
+    pub fn exists_in(&self, release: Release) -> bool {
+        match self.exists {
+            Exists::Always => true,
+            Exists::Since(r) => release >= r,
+            Exists::Until(r) => release < r,
+        }
+    }
 }
 
 const fn req(name: &'static str, area: Area, why: &'static str) -> KernelOption {
-    KernelOption { name, level: Level::Required, area, why }
+    KernelOption { name, level: Level::Required, area, why, want: Want::On, exists: Exists::Always, hardware: None }
 }
 
 const fn rec(name: &'static str, area: Area, why: &'static str) -> KernelOption {
-    KernelOption { name, level: Level::Recommended, area, why }
+    KernelOption { name, level: Level::Recommended, area, why, want: Want::On, exists: Exists::Always, hardware: None }
+}
+
+/// An option k3s needs that only kernels from `release` on define.
+const fn since(o: KernelOption, release: Release) -> KernelOption {
+    KernelOption { exists: Exists::Since(release), ..o }
+}
+
+/// An option only kernels before `release` define.
+const fn until(o: KernelOption, release: Release) -> KernelOption {
+    KernelOption { exists: Exists::Until(release), ..o }
+}
+
+/// An option the board must make possible (see [`KernelOption::hardware`]).
+const fn hardware(o: KernelOption, symbol: &'static str) -> KernelOption {
+    KernelOption { hardware: Some(symbol), ..o }
+}
+
+/// An option k3s needs switched off.
+const fn off(o: KernelOption) -> KernelOption {
+    KernelOption { want: Want::Off, ..o }
 }
 
 use Area::*;
@@ -110,15 +177,34 @@ pub const OPTIONS: &[KernelOption] = &[
     rec("BLK_CGROUP", Cgroups, "block I/O weights and limits"),
     rec("BLK_DEV_THROTTLING", Cgroups, "block I/O throttling"),
     rec("CGROUP_PERF", Cgroups, "perf events per container"),
-    rec("CGROUP_HUGETLB", Cgroups, "huge page limits"),
+    hardware(
+        rec(
+            "HUGETLBFS",
+            Cgroups,
+            "Kconfig parent of CGROUP_HUGETLB (through HUGETLB_PAGE); linux-yocto's base has neither",
+        ),
+        "ARCH_SUPPORTS_HUGETLBFS",
+    ),
+    hardware(rec("CGROUP_HUGETLB", Cgroups, "huge page limits"), "ARCH_SUPPORTS_HUGETLBFS"),
+    rec("NET_SCHED", Cgroups, "Kconfig parent of NET_CLS_CGROUP (arm's multi_v7_defconfig lacks it)"),
     rec("NET_CLS_CGROUP", Cgroups, "network classification per container"),
     rec("CGROUP_NET_PRIO", Cgroups, "network priority per container"),
     rec("CFS_BANDWIDTH", Cgroups, "CPU limits (CFS quota)"),
     rec("FAIR_GROUP_SCHED", Cgroups, "CPU shares between pods"),
-    rec("RT_GROUP_SCHED", Cgroups, "real-time scheduling groups"),
+    off(rec(
+        "RT_GROUP_SCHED",
+        Cgroups,
+        "with it, cgroup v2 refuses the cpu controller to any cgroup holding a real-time task unless the cgroup has an \
+         RT budget, so the kubelet cannot enable cpu for pods; k3s's check-config only lists it as optional",
+    )),
     req("SECCOMP", Process, "containerd applies the runtime's default seccomp profile"),
     req("KEYS", Process, "session keyrings per container"),
     req("POSIX_MQUEUE", Process, "POSIX message queues inside containers"),
+    req(
+        "IPV6",
+        Networking,
+        "Kconfig parent: BRIDGE depends on IPV6 || IPV6=n, so a modular IPv6 (arm64 defconfig) caps the bridge at =m",
+    ),
     req("VETH", Networking, "the CNI bridge plugin links each pod with a veth pair"),
     req("BRIDGE", Networking, "the cni0 bridge pods attach to"),
     req("BRIDGE_NETFILTER", Networking, "bridged pod traffic must pass iptables for services to work"),
@@ -127,7 +213,21 @@ pub const OPTIONS: &[KernelOption] = &[
     req("NETFILTER_ADVANCED", Netfilter, "makes the xtables matches below selectable"),
     req("NETFILTER_XTABLES", Netfilter, "iptables' match and target framework"),
     req("NF_CONNTRACK", Netfilter, "connection tracking for NAT and stateful rules"),
+    rec("NF_CT_NETLINK", Netfilter, "conntrack's netlink interface: kube-proxy deletes stale UDP flows through it"),
+    since(
+        req(
+            "NETFILTER_XTABLES_LEGACY",
+            Netfilter,
+            "Kconfig parent (6.17+, default off) of the legacy iptables tables; OE-Core's iptables is legacy-only",
+        ),
+        (6, 17),
+    ),
     req("IP_NF_IPTABLES", Netfilter, "IPv4 iptables"),
+    req(
+        "IP_NF_IPTABLES_LEGACY",
+        Netfilter,
+        "Kconfig parent of the filter and nat tables kube-proxy and flannel program",
+    ),
     req("IP_NF_FILTER", Netfilter, "the filter table kube-proxy and the network policy controller use"),
     req("IP_NF_TARGET_MASQUERADE", Netfilter, "pod traffic leaving the node is masqueraded"),
     req("IP_NF_TARGET_REJECT", Netfilter, "kube-proxy rejects traffic to services without endpoints"),
@@ -137,11 +237,18 @@ pub const OPTIONS: &[KernelOption] = &[
     req("NETFILTER_XT_MATCH_COMMENT", Netfilter, "every kube-proxy and CNI rule carries a comment"),
     req("NETFILTER_XT_MATCH_MULTIPORT", Netfilter, "the portmap plugin and kube-proxy match port lists"),
     req("NETFILTER_XT_MATCH_STATISTIC", Netfilter, "kube-proxy load-balances between endpoints"),
+    rec(
+        "NETFILTER_XT_MATCH_PHYSDEV",
+        Netfilter,
+        "the network policy controller (kube-router) matches bridged pod ports",
+    ),
+    rec("NETFILTER_XT_MATCH_LIMIT", Netfilter, "the network policy controller rate-limits its log rules"),
     req("NETFILTER_XT_MARK", Netfilter, "kube-proxy marks packets to masquerade (KUBE-MARK-MASQ)"),
     req("IP_NF_NAT", Netfilter, "the nat table for services and masquerading"),
     req("NF_NAT", Netfilter, "network address translation core"),
     rec("IP_NF_TARGET_REDIRECT", Netfilter, "transparent redirects"),
     rec("IP6_NF_IPTABLES", Netfilter, "dual-stack clusters (IPv6 iptables)"),
+    rec("IP6_NF_IPTABLES_LEGACY", Netfilter, "Kconfig parent of the IPv6 filter and nat tables"),
     rec("IP6_NF_FILTER", Netfilter, "dual-stack clusters (IPv6 filter table)"),
     rec("IP6_NF_NAT", Netfilter, "dual-stack clusters (IPv6 nat table)"),
     rec("IP6_NF_TARGET_MASQUERADE", Netfilter, "dual-stack clusters (IPv6 masquerading)"),
@@ -160,7 +267,8 @@ pub const OPTIONS: &[KernelOption] = &[
     rec("CRYPTO_AEAD", Encryption, "flannel ipsec backend"),
     rec("CRYPTO_GCM", Encryption, "flannel ipsec backend"),
     rec("CRYPTO_SEQIV", Encryption, "flannel ipsec backend"),
-    rec("CRYPTO_GHASH", Encryption, "flannel ipsec backend"),
+    // Removed upstream after 6.18 (absent from Debian's 7.2, present in 6.12): GCM uses the GHASH library there.
+    until(rec("CRYPTO_GHASH", Encryption, "flannel ipsec backend"), (7, 2)),
     rec("XFRM", Encryption, "flannel ipsec backend"),
     rec("XFRM_USER", Encryption, "flannel ipsec backend"),
     rec("XFRM_ALGO", Encryption, "flannel ipsec backend"),

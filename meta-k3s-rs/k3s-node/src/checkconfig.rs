@@ -1,52 +1,26 @@
 //! `k3s-check-config`: a kernel configuration and the running system against `k3s_model::kernel`.
 
 use crate::json;
-use crate::kconfig::{self, KernelConfig};
-use k3s_model::kernel::{self, Level, OPTIONS};
+use k3s_kconfig::check::{self, OptionResult, Policy};
+use k3s_kconfig::dotconfig::{self, KernelConfig, LoadError};
+use k3s_model::kernel::{self, Level};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Why no configuration could be read.
+/// Why no configuration could be read (exit status 2, as `k3s-bake check-kernel`).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// No source was found.
     #[error("no kernel config found (tried {0}); pass --config PATH")]
     NotFound(String),
-    /// Reading failed.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Decompression failed.
-    #[error("{path}: {source}")]
-    Gzip {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: crate::gzip::GzipError,
-    },
-    /// The text is not a kernel config.
-    #[error("{path}:{source}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: kconfig::ParseError,
-    },
+    /// The file could not be read or parsed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
 }
 
-/// Reads and parses a config file, gunzipping it when it starts with the gzip magic.
+/// Reads and parses a config file, plain or gzip (the shared reader).
 pub fn load(path: &Path) -> Result<KernelConfig, CheckError> {
-    let data = std::fs::read(path).map_err(|source| CheckError::Read { path: path.into(), source })?;
-    let text = if data.starts_with(&[0x1f, 0x8b]) {
-        crate::gzip::decompress(&data).map_err(|source| CheckError::Gzip { path: path.into(), source })?
-    } else {
-        data
-    };
-    kconfig::parse(&text).map_err(|source| CheckError::Parse { path: path.into(), source })
+    Ok(dotconfig::load(path)?)
 }
 
 /// The running kernel's config: `/proc/config.gz`, else `/boot/config-$(uname -r)`.
@@ -63,28 +37,63 @@ pub fn running_kernel_config() -> Result<(PathBuf, KernelConfig), CheckError> {
     Err(CheckError::NotFound(tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))
 }
 
-/// The cgroup controllers available: the v2 root's `cgroup.controllers` (at `/sys/fs/cgroup`, or
-/// `/sys/fs/cgroup/unified` on a hybrid host) plus v1 controllers that are enabled and mounted (`/proc/cgroups`).
-pub fn cgroup_controllers(sys_cgroup: &Path, proc_cgroups: &Path) -> (Option<PathBuf>, BTreeSet<String>) {
+/// The cgroup controllers this process's own cgroup offers, and the file or mounts they were read from.
+///
+/// Not `/proc/cgroups` (the kernel's list: a container whose cgroup has no controller delegated still sees every
+/// controller "enabled" there) and not the v2 root: the kubelet creates its pods below its own cgroup, so what counts
+/// is that cgroup. From `proc_self/cgroup` and `proc_self/mountinfo` (this mount namespace's view):
+/// - cgroup v2: `cgroup.controllers` of the process's cgroup, found below a cgroup2 mount whose root contains it;
+/// - cgroup v1 (hybrid hosts): the controllers of every v1 hierarchy mounted here whose directory for the
+///   process's cgroup exists.
+///
+/// `root` prefixes the mount points (`/` on a node; a directory in tests).
+pub fn own_cgroup_controllers(proc_self: &Path, root: &Path) -> (Option<PathBuf>, BTreeSet<String>) {
     let mut found = BTreeSet::new();
-    let mut v2 = None;
-    for candidate in [sys_cgroup.join("cgroup.controllers"), sys_cgroup.join("unified/cgroup.controllers")] {
-        if let Ok(text) = std::fs::read_to_string(&candidate) {
-            found.extend(text.split_whitespace().map(str::to_string));
-            v2 = Some(candidate);
-            break;
+    let mut v2_file = None;
+    let cgroup = std::fs::read_to_string(proc_self.join("cgroup")).unwrap_or_default();
+    let mountinfo = std::fs::read_to_string(proc_self.join("mountinfo")).unwrap_or_default();
+    // (mount root, mount point, fstype, super options)
+    let mounts: Vec<(&str, &str, &str, &str)> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split(' ').collect();
+            let post: Vec<&str> = post.split(' ').collect();
+            Some((*pre.get(3)?, *pre.get(4)?, *post.first()?, *post.get(2).unwrap_or(&"")))
+        })
+        .collect();
+    let below = |mount_root: &str, mount_point: &str, path: &str| -> Option<PathBuf> {
+        let rel = if mount_root == "/" { Some(path) } else { path.strip_prefix(mount_root) }?;
+        if !(rel.is_empty() || rel.starts_with('/')) {
+            return None;
         }
-    }
-    if let Ok(text) = std::fs::read_to_string(proc_cgroups) {
-        // #subsys_name hierarchy num_cgroups enabled; hierarchy 0 = not mounted as v1.
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() >= 4 && f[1] != "0" && f[3] == "1" {
-                found.insert(f[0].to_string());
+        Some(root.join(mount_point.trim_start_matches('/')).join(rel.trim_start_matches('/')))
+    };
+    for line in cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(id), Some(ctrls), Some(path)) = (f.next(), f.next(), f.next()) else { continue };
+        if id == "0" && ctrls.is_empty() {
+            for (mroot, mpoint, _, _) in mounts.iter().filter(|m| m.2 == "cgroup2") {
+                let Some(dir) = below(mroot, mpoint, path) else { continue };
+                let file = dir.join("cgroup.controllers");
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    found.extend(text.split_whitespace().map(str::to_string));
+                    v2_file = Some(file);
+                    break;
+                }
             }
+            continue;
+        }
+        let names: Vec<&str> = ctrls.split(',').filter(|c| !c.is_empty() && !c.starts_with("name=")).collect();
+        let mounted = mounts.iter().filter(|m| m.2 == "cgroup").find(|m| {
+            let opts: Vec<&str> = m.3.split(',').collect();
+            names.iter().any(|n| opts.contains(n)) && below(m.0, m.1, path).is_some_and(|d| d.is_dir())
+        });
+        if mounted.is_some() {
+            found.extend(names.iter().map(|n| n.to_string()));
         }
     }
-    (v2, found)
+    (v2_file, found)
 }
 
 /// Where a command is found on `PATH` (or the default system path).
@@ -92,17 +101,6 @@ pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")
         .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| crate::firewall::is_executable(p))
-}
-
-/// One option's verdict.
-#[derive(Debug, Clone)]
-pub struct OptionResult {
-    /// The model's entry.
-    pub option: &'static kernel::KernelOption,
-    /// The configured value (`y`, `m`, ...), `None` when not set.
-    pub value: Option<String>,
-    /// Built in or module.
-    pub present: bool,
 }
 
 /// The running system's part of the report.
@@ -114,6 +112,166 @@ pub struct SystemResult {
     pub controllers: Vec<(&'static str, bool)>,
     /// Each required command and where it was found.
     pub commands: Vec<(&'static str, Option<PathBuf>)>,
+    /// The host beyond kernel options (iptables mode, swap, routes, ports, keyring quota): warnings only.
+    pub host: Vec<HostFinding>,
+}
+
+/// One check of the host beyond kernel options, as k3s's contrib/util/check-config.sh makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFinding {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it is as k3s wants it.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// Below this, `kernel.keys.root_maxkeys` runs out with many containers (each gets a session keyring that counts
+/// against root's quota); 1000000 is the value container hosts commonly set.
+pub const ROOT_MAXKEYS_MIN: u64 = 1_000_000;
+
+/// `a.b.c.d/n` as (network, prefix length).
+fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
+    let (ip, len) = cidr.split_once('/')?;
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some((u32::from(ip), len))
+}
+
+fn mask(len: u32) -> u32 {
+    if len == 0 { 0 } else { u32::MAX << (32 - len) }
+}
+
+/// Whether two IPv4 networks share an address.
+fn overlaps(a: (u32, u32), b: (u32, u32)) -> bool {
+    let m = mask(a.1.min(b.1));
+    a.0 & m == b.0 & m
+}
+
+/// Ports in the LISTEN state (TCP) or bound (UDP) in a /proc/net/{tcp,tcp6,udp,udp6} table.
+fn bound_ports(text: &str, tcp: bool) -> BTreeSet<u16> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let port = u16::from_str_radix(f.get(1)?.rsplit_once(':')?.1, 16).ok()?;
+            (!tcp || *f.get(3)? == "0A").then_some(port)
+        })
+        .collect()
+}
+
+/// The host checks beyond kernel options, from `proc` (this process's view: `/proc` on a node, its network
+/// namespace's routes and sockets) and the `iptables` found on PATH. Cluster CIDRs are k3s's defaults
+/// ([`k3s_model::net`]).
+pub fn host_checks(proc: &Path, iptables: Option<&Path>) -> Vec<HostFinding> {
+    let read = |rel: &str| std::fs::read_to_string(proc.join(rel)).ok();
+    let mut out = Vec::new();
+
+    // iptables mode: the multi-call binary the iptables link resolves to (xtables-legacy-multi / xtables-nft-multi).
+    let mode = iptables.map(|p| {
+        let target = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mode = if name.contains("legacy") {
+            "legacy"
+        } else if name.contains("nft") {
+            "nft"
+        } else {
+            "unknown"
+        };
+        (mode, target)
+    });
+    out.push(match mode {
+        None => HostFinding { name: "iptables mode", ok: false, detail: "no iptables on PATH".into() },
+        Some((m, target)) => HostFinding {
+            name: "iptables mode",
+            ok: m != "unknown",
+            detail: format!("{m} ({}); kube-proxy and flannel write through the same binary", target.display()),
+        },
+    });
+
+    let swaps = read("swaps").map(|t| t.lines().skip(1).filter(|l| !l.trim().is_empty()).count());
+    out.push(match swaps {
+        None => HostFinding { name: "swap", ok: true, detail: "no /proc/swaps (no swap support)".into() },
+        Some(0) => HostFinding { name: "swap", ok: true, detail: "off".into() },
+        Some(n) => HostFinding {
+            name: "swap",
+            ok: false,
+            detail: format!("{n} swap area(s) active: the kubelet's memory accounting assumes none"),
+        },
+    });
+
+    let cidrs = [("cluster", k3s_model::net::DEFAULT_CLUSTER_CIDR), ("service", k3s_model::net::DEFAULT_SERVICE_CIDR)];
+    let mut clashes = Vec::new();
+    for l in read("net/route").unwrap_or_default().lines().skip(1) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (Some(iface), Some(dst), Some(m)) = (f.first(), f.get(1), f.get(7)) else { continue };
+        // Routes k3s itself makes (pod bridge, flannel) are expected inside the cluster CIDR.
+        if *iface == k3s_model::net::CNI_BRIDGE || k3s_model::net::FLANNEL_INTERFACES.contains(iface) {
+            continue;
+        }
+        let (Ok(dst), Ok(m)) = (u32::from_str_radix(dst, 16), u32::from_str_radix(m, 16)) else { continue };
+        // /proc/net/route prints the address's in-memory (network-order) bytes as a native-endian number.
+        let (dst, m) = (u32::from_be_bytes(dst.to_ne_bytes()), u32::from_be_bytes(m.to_ne_bytes()));
+        let len = m.count_ones();
+        if len == 0 {
+            continue;
+        }
+        for (what, cidr) in cidrs {
+            if let Some(c) = parse_cidr(cidr)
+                && overlaps((dst, len), c)
+            {
+                clashes.push(format!(
+                    "{}/{len} on {iface} overlaps the {what} CIDR {cidr}",
+                    std::net::Ipv4Addr::from(dst)
+                ));
+            }
+        }
+    }
+    out.push(HostFinding {
+        name: "routes",
+        ok: clashes.is_empty(),
+        detail: if clashes.is_empty() { "none overlaps k3s's default CIDRs".into() } else { clashes.join("; ") },
+    });
+
+    let tcp: BTreeSet<u16> =
+        ["net/tcp", "net/tcp6"].iter().filter_map(|t| read(t)).flat_map(|t| bound_ports(&t, true)).collect();
+    let udp: BTreeSet<u16> =
+        ["net/udp", "net/udp6"].iter().filter_map(|t| read(t)).flat_map(|t| bound_ports(&t, false)).collect();
+    let mut busy = Vec::new();
+    for p in [k3s_model::net::API_PORT, k3s_model::net::KUBELET_PORT] {
+        if tcp.contains(&p) {
+            busy.push(format!("tcp/{p}"));
+        }
+    }
+    if udp.contains(&k3s_model::net::FLANNEL_VXLAN_PORT) {
+        busy.push(format!("udp/{}", k3s_model::net::FLANNEL_VXLAN_PORT));
+    }
+    out.push(HostFinding {
+        name: "ports",
+        ok: busy.is_empty(),
+        detail: if busy.is_empty() {
+            format!(
+                "tcp/{} tcp/{} udp/{} free (allow them through any firewall between nodes)",
+                k3s_model::net::API_PORT,
+                k3s_model::net::KUBELET_PORT,
+                k3s_model::net::FLANNEL_VXLAN_PORT
+            )
+        } else {
+            format!("{} already in use (by k3s itself if it runs here)", busy.join(", "))
+        },
+    });
+
+    let keys = read("sys/kernel/keys/root_maxkeys").and_then(|t| t.trim().parse::<u64>().ok());
+    out.push(match keys {
+        None => HostFinding { name: "root_maxkeys", ok: false, detail: "unreadable (no keyring support?)".into() },
+        Some(n) => HostFinding {
+            name: "root_maxkeys",
+            ok: n >= ROOT_MAXKEYS_MIN,
+            detail: format!("kernel.keys.root_maxkeys = {n} (want >= {ROOT_MAXKEYS_MIN}: one keyring per container)"),
+        },
+    });
+    out
 }
 
 /// The whole report.
@@ -121,43 +279,33 @@ pub struct SystemResult {
 pub struct Report {
     /// Where the config came from.
     pub source: PathBuf,
-    /// One entry per model option, in model order.
+    /// One entry per model option, in model order (the shared checker's verdicts).
     pub options: Vec<OptionResult>,
     /// The system checks, when they were run.
     pub system: Option<SystemResult>,
 }
 
-/// Checks `cfg` against the model.
-pub fn check_options(cfg: &KernelConfig) -> Vec<OptionResult> {
-    OPTIONS
-        .iter()
-        .map(|o| {
-            let value = cfg.get(o.name).and_then(|v| v.as_config()).map(str::to_string);
-            let present = cfg.get(o.name).is_some_and(|v| v.enabled());
-            OptionResult { option: o, value, present }
-        })
-        .collect()
+/// Checks `cfg` against the model with the checker `k3s-bake check-kernel` uses.
+pub fn check_options(cfg: &KernelConfig, policy: Policy) -> Vec<OptionResult> {
+    check::check(cfg, policy)
 }
 
-/// Checks the running system (cgroup controllers, commands).
+/// Checks the running system (this process's cgroup controllers, commands).
 pub fn check_system() -> SystemResult {
-    let (cgroup_v2, available) = cgroup_controllers(Path::new("/sys/fs/cgroup"), Path::new("/proc/cgroups"));
+    let (cgroup_v2, available) = own_cgroup_controllers(Path::new("/proc/self"), Path::new("/"));
     SystemResult {
         cgroup_v2,
         controllers: kernel::CGROUP_V2_CONTROLLERS.iter().map(|c| (*c, available.contains(*c))).collect(),
         commands: kernel::REQUIRED_COMMANDS.iter().map(|c| (*c, which(c))).collect(),
+        host: host_checks(Path::new("/proc"), which("iptables").as_deref()),
     }
 }
 
 impl Report {
     /// Everything required that is missing, as display names.
     pub fn missing_required(&self) -> Vec<String> {
-        let mut m: Vec<String> = self
-            .options
-            .iter()
-            .filter(|r| r.option.level == Level::Required && !r.present)
-            .map(|r| format!("CONFIG_{}", r.option.name))
-            .collect();
+        let mut m: Vec<String> =
+            check::failed_required(&self.options).map(|r| format!("CONFIG_{}", r.option.name)).collect();
         if let Some(s) = &self.system {
             m.extend(s.controllers.iter().filter(|(_, ok)| !ok).map(|(c, _)| format!("cgroup controller {c}")));
             m.extend(s.commands.iter().filter(|(_, p)| p.is_none()).map(|(c, _)| format!("command {c}")));
@@ -179,23 +327,17 @@ impl Report {
                 area = Some(r.option.area);
                 s.push_str(&format!("\n{}:\n", r.option.area.title()));
             }
-            let mark = match (r.present, r.option.level) {
-                (true, _) => "ok     ",
-                (false, Level::Required) => "MISSING",
-                (false, Level::Recommended) => "warn   ",
-            };
-            let value = r.value.as_deref().map_or_else(|| " not set".to_string(), |v| format!("={v}"));
-            s.push_str(&format!(
-                "  [{mark}] CONFIG_{}{value} ({}: {})\n",
-                r.option.name,
-                r.option.level.as_str(),
-                r.option.why
-            ));
+            let mark = format!("{:<7}", r.tag());
+            let note = if r.verdict == check::Verdict::Ok { String::new() } else { format!(", {}", r.explain()) };
+            s.push_str(&format!("  [{mark}] {} ({}: {}{note})\n", r.shown(), r.option.level.as_str(), r.option.why));
         }
         if let Some(sys) = &self.system {
             s.push_str(&format!(
                 "\ncgroup controllers ({}):\n",
-                sys.cgroup_v2.as_ref().map_or("no cgroup v2 root; v1 only".to_string(), |p| p.display().to_string())
+                sys.cgroup_v2.as_ref().map_or("this process's cgroup: no cgroup v2; v1 only".to_string(), |p| format!(
+                    "this process's cgroup: {}",
+                    p.display()
+                ))
             ));
             for (c, ok) in &sys.controllers {
                 s.push_str(&format!("  [{}] {c}\n", if *ok { "ok     " } else { "MISSING" }));
@@ -207,11 +349,22 @@ impl Report {
                     None => s.push_str(&format!("  [MISSING] {c}\n")),
                 }
             }
+            s.push_str("\nhost:\n");
+            for h in &sys.host {
+                s.push_str(&format!("  [{}] {}: {}\n", if h.ok { "ok     " } else { "warn   " }, h.name, h.detail));
+            }
         }
         let missing = self.missing_required();
-        let warnings = self.options.iter().filter(|r| r.option.level == Level::Recommended && !r.present).count();
+        let warnings = self
+            .options
+            .iter()
+            .filter(|r| r.option.level == Level::Recommended && r.verdict != check::Verdict::Ok)
+            .count();
+        let modules = self.options.iter().filter(|r| r.verdict == check::Verdict::Module && !r.failed).count();
         if missing.is_empty() {
-            s.push_str(&format!("\nresult: all required present; {warnings} recommended missing\n"));
+            s.push_str(&format!(
+                "\nresult: all required present ({modules} as modules); {warnings} recommended not as wanted\n"
+            ));
         } else {
             s.push_str(&format!("\nresult: {} required missing: {}\n", missing.len(), missing.join(", ")));
         }
@@ -225,12 +378,13 @@ impl Report {
             .iter()
             .map(|r| {
                 format!(
-                    "{{\"name\":{},\"level\":{},\"area\":{},\"value\":{},\"present\":{},\"why\":{}}}",
+                    "{{\"name\":{},\"level\":{},\"area\":{},\"value\":{},\"present\":{},\"verdict\":{},\"why\":{}}}",
                     json::string(&format!("CONFIG_{}", r.option.name)),
                     json::string(r.option.level.as_str()),
                     json::string(r.option.area.title()),
-                    json::opt(r.value.as_deref()),
-                    r.present,
+                    json::opt(r.value.as_ref().and_then(|v| v.as_config())),
+                    !r.failed,
+                    json::string(r.tag()),
                     json::string(r.option.why)
                 )
             })
@@ -252,11 +406,24 @@ impl Report {
                     })
                     .collect();
                 let v2 = sys.cgroup_v2.as_ref().map(|p| p.display().to_string());
+                let host: Vec<String> = sys
+                    .host
+                    .iter()
+                    .map(|h| {
+                        format!(
+                            "{{\"name\":{},\"ok\":{},\"detail\":{}}}",
+                            json::string(h.name),
+                            h.ok,
+                            json::string(&h.detail)
+                        )
+                    })
+                    .collect();
                 format!(
-                    "{{\"cgroup_v2\":{},\"controllers\":[{}],\"commands\":[{}]}}",
+                    "{{\"cgroup_v2\":{},\"controllers\":[{}],\"commands\":[{}],\"host\":[{}]}}",
                     json::opt(v2.as_deref()),
                     ctl.join(","),
-                    cmd.join(",")
+                    cmd.join(","),
+                    host.join(",")
                 )
             }
         };
@@ -275,6 +442,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k3s_model::kernel::OPTIONS;
 
     fn config_with(level: Option<Level>) -> KernelConfig {
         let text: String = OPTIONS
@@ -282,40 +450,124 @@ mod tests {
             .filter(|o| level.is_none_or(|l| o.level == l))
             .map(|o| format!("CONFIG_{}=y\n", o.name))
             .collect();
-        kconfig::parse(text.as_bytes()).unwrap()
+        dotconfig::parse(text.as_bytes()).unwrap()
     }
 
     #[test]
     fn required_only_passes_with_warnings() {
-        let r =
-            Report { source: "x".into(), options: check_options(&config_with(Some(Level::Required))), system: None };
+        let r = Report {
+            source: "x".into(),
+            options: check_options(&config_with(Some(Level::Required)), Policy::default()),
+            system: None,
+        };
         assert!(r.ok(), "{}", r.text());
-        assert!(r.text().contains("[warn   ] CONFIG_USER_NS not set"));
+        assert!(r.text().contains("[warn   ] # CONFIG_USER_NS is not set"), "{}", r.text());
     }
 
     #[test]
     fn one_missing_required_fails_and_is_named() {
         let mut cfg = config_with(None);
-        cfg.options.insert("VETH".into(), kconfig::Value::NotSet);
-        let r = Report { source: "x".into(), options: check_options(&cfg), system: None };
+        cfg.options.insert("VETH".into(), dotconfig::Value::NotSet);
+        let r = Report { source: "x".into(), options: check_options(&cfg, Policy::default()), system: None };
         assert!(!r.ok());
         assert_eq!(r.missing_required(), vec!["CONFIG_VETH".to_string()]);
         assert!(r.json().contains("\"missing_required\":[\"CONFIG_VETH\"]"), "{}", r.json());
     }
 
+    fn proc_self(dir: &Path, cgroup: &str, mountinfo: &str) -> PathBuf {
+        let p = dir.join("proc-self");
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("cgroup"), cgroup).unwrap();
+        std::fs::write(p.join("mountinfo"), mountinfo).unwrap();
+        p
+    }
+
     #[test]
-    fn cgroup_controllers_from_v2_and_v1() {
+    fn controllers_come_from_the_own_cgroup_not_the_root() {
+        // A container: its cgroup namespace shows the cgroup as / and the cgroup2 mount's root as /; the root of
+        // the host's hierarchy has every controller, the container's cgroup none.
         let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("unified")).unwrap();
-        std::fs::write(d.path().join("unified/cgroup.controllers"), "cpu io\n").unwrap();
-        let pc = d.path().join("cgroups");
-        std::fs::write(
-            &pc,
-            "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t3\t10\t1\npids\t0\t1\t1\ncpuset\t2\t1\t0\n",
-        )
-        .unwrap();
-        let (v2, found) = cgroup_controllers(d.path(), &pc);
-        assert_eq!(v2, Some(d.path().join("unified/cgroup.controllers")));
-        assert_eq!(found.into_iter().collect::<Vec<_>>(), vec!["cpu", "io", "memory"]);
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/kubepods/pod1")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/cgroup.controllers"), "cpuset cpu io memory pids\n").unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/kubepods/cgroup.controllers"), "cpu memory\n").unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/kubepods/pod1/cgroup.controllers"), "").unwrap();
+        let mi = "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods/pod1\n", mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/kubepods/pod1/cgroup.controllers")));
+        assert!(found.is_empty(), "{found:?}");
+        let (_, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods\n", mi), &root);
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["cpu", "memory"]);
+        // A mount of a subtree (root /kubepods): the cgroup's path is taken relative to it.
+        let mi = "30 25 0:26 /kubepods /sys/fs/cgroup/k rw - cgroup2 cgroup2 rw\n";
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/k/pod1")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/k/pod1/cgroup.controllers"), "pids\n").unwrap();
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "0::/kubepods/pod1\n", mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/k/pod1/cgroup.controllers")));
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["pids"]);
+    }
+
+    #[test]
+    fn host_checks_from_an_injected_proc() {
+        let d = tempfile::tempdir().unwrap();
+        let proc = d.path().join("proc");
+        std::fs::create_dir_all(proc.join("net")).unwrap();
+        std::fs::create_dir_all(proc.join("sys/kernel/keys")).unwrap();
+        let w = |rel: &str, text: &str| std::fs::write(proc.join(rel), text).unwrap();
+        w("swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+        // eth0 default route, eth0 10.0.2.0/24, cni0 10.42.0.0/24 (k3s's own), wg0 10.43.128.0/17 (clash).
+        w(
+            "net/route",
+            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n\
+             eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+             eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+             cni0\t00002A0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+        );
+        w(
+            "net/tcp",
+            "  sl  local_address rem_address   st\n   0: 00000000:1A0B 00000000:0000 0A\n   1: 0100007F:2A02 0100007F:9000 01\n",
+        );
+        w("net/udp", "  sl  local_address rem_address   st\n");
+        w("sys/kernel/keys/root_maxkeys", "1000000\n");
+        let by = |f: &[HostFinding], n: &str| f.iter().find(|h| h.name == n).cloned().unwrap();
+        let f = host_checks(&proc, None);
+        assert!(!by(&f, "iptables mode").ok);
+        assert!(by(&f, "swap").ok && by(&f, "routes").ok && by(&f, "root_maxkeys").ok, "{f:?}");
+        // 0x1A0B = 6667 listens, 0x2A02 = 10754 is only connected: both harmless.
+        assert!(by(&f, "ports").ok, "{f:?}");
+
+        w("swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/vda2 partition 1024 0 -2\n");
+        let mut route = std::fs::read_to_string(proc.join("net/route")).unwrap();
+        route.push_str("wg0\t00802B0A\t00000000\t0001\t0\t0\t0\t0080FFFF\t0\t0\t0\n");
+        w("net/route", &route);
+        w("net/tcp", "  sl  local_address rem_address   st\n   0: 00000000:192B 00000000:0000 0A\n");
+        w("net/udp", "  sl  local_address rem_address   st\n   0: 00000000:2118 00000000:0000 07\n");
+        w("sys/kernel/keys/root_maxkeys", "200\n");
+        let bin = d.path().join("xtables-legacy-multi");
+        std::fs::write(&bin, "").unwrap();
+        std::os::unix::fs::symlink(&bin, d.path().join("iptables")).unwrap();
+        let f = host_checks(&proc, Some(&d.path().join("iptables")));
+        assert!(by(&f, "iptables mode").ok && by(&f, "iptables mode").detail.starts_with("legacy"), "{f:?}");
+        assert!(!by(&f, "swap").ok);
+        assert_eq!(by(&f, "routes").detail, "10.43.128.0/17 on wg0 overlaps the service CIDR 10.43.0.0/16");
+        assert_eq!(by(&f, "ports").detail, "tcp/6443, udp/8472 already in use (by k3s itself if it runs here)");
+        assert!(!by(&f, "root_maxkeys").ok);
+    }
+
+    #[test]
+    fn v1_controllers_count_only_when_mounted_here() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/memory/user.slice")).unwrap();
+        std::fs::create_dir_all(root.join("sys/fs/cgroup/unified/user.slice")).unwrap();
+        std::fs::write(root.join("sys/fs/cgroup/unified/user.slice/cgroup.controllers"), "").unwrap();
+        let cg = "12:pids:/user.slice\n4:memory:/user.slice\n1:name=systemd:/user.slice\n0::/user.slice\n";
+        let mi = "31 25 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                  35 25 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), cg, mi), &root);
+        assert_eq!(file, Some(root.join("sys/fs/cgroup/unified/user.slice/cgroup.controllers")));
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["memory"], "pids is not mounted in this namespace");
+        let (file, found) = own_cgroup_controllers(&proc_self(d.path(), "", ""), &root);
+        assert_eq!((file, found.len()), (None, 0), "nothing readable: nothing available, no panic");
     }
 }

@@ -1,7 +1,8 @@
 //! Entry points of the fuzz targets in `fuzz/` (cargo-fuzz), kept here so ordinary `cargo test` replays them
 //! over seeds and generated inputs, and so the invariants they check are compiled with the crate.
 
-use crate::{cmdline, gzip, kconfig, roles};
+use crate::{cmdline, roles};
+use k3s_kconfig::{dotconfig as kconfig, gzip};
 
 /// Kernel-config parser: never panics; what it accepts renders back to text that parses to the same options.
 pub fn kconfig_entry(data: &[u8]) {
@@ -19,7 +20,7 @@ pub fn kconfig_entry(data: &[u8]) {
     }
     let again = kconfig::parse(rendered.as_bytes()).expect("rendered config parses");
     assert_eq!(again, cfg);
-    let _ = crate::checkconfig::check_options(&cfg);
+    let _ = crate::checkconfig::check_options(&cfg, k3s_kconfig::check::Policy::default());
 }
 
 /// Command-line parser: never panics; keys never hold `=`; the parameters never add up to more than the input;

@@ -8,7 +8,7 @@
 //!   container), into the role's own config drop-in.
 //! * [`server`]: is a k3s server live here? From an injected proc directory; fails closed.
 //!
-//! Parsers ([`kconfig`], [`cmdline`], [`gzip`], [`mounts`]) never panic on any input; the fuzz targets in
+//! Parsers ([`cmdline`], [`mounts`], and the shared `k3s_kconfig` reader) never panic on any input; the fuzz targets in
 //! `fuzz/` hold them to that. Side effects go through syscalls ([`sys`]), rtnetlink ([`netlink`]), the installed
 //! iptables ([`firewall`]) and `systemctl` behind a seam ([`systemd`]).
 
@@ -18,9 +18,7 @@ pub mod clean;
 pub mod cmdline;
 pub mod firewall;
 pub mod fuzzing;
-pub mod gzip;
 pub mod json;
-pub mod kconfig;
 pub mod mounts;
 pub mod netlink;
 pub mod procs;

@@ -85,6 +85,9 @@ struct CheckCli {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+    /// A required option that is only a module (=m) fails, as for a kernel built with the layer's fragment
+    #[arg(long)]
+    builtin: bool,
 }
 
 /// Configure the node's k3s role from the kernel command line (k3s.role=server|agent, k3s.server=, k3s.token=,
@@ -153,7 +156,8 @@ fn run_check(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         None => checkconfig::running_kernel_config()?,
     };
     let system = (cli.config.is_none() || cli.system).then(checkconfig::check_system);
-    let report = checkconfig::Report { source, options: checkconfig::check_options(&cfg), system };
+    let policy = k3s_kconfig::check::Policy { builtin: cli.builtin };
+    let report = checkconfig::Report { source, options: checkconfig::check_options(&cfg, policy), system };
     print!("{}", if cli.json { report.json() } else { report.text() });
     Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,148 +1,210 @@
-//! `k3s-bake check-kernel <.config>`: checks a kernel configuration (a build's `.config`, or `/proc/config.gz`
-//! unpacked) against [`k3s_model::kernel::OPTIONS`], the same list the layer's fragment is rendered from.
+//! `k3s-bake check-kernel <.config>`: a kernel configuration (a build's `.config`, `/proc/config.gz`, plain or
+//! gzip) against [`k3s_model::kernel::OPTIONS`], the list the layer's fragment is rendered from, with the same
+//! reader, verdicts and exit status as the node's `k3s-check-config` ([`k3s_kconfig::check`]):
+//! 0 every required option as wanted, 1 one is missing, 2 the input could not be read.
 //!
-//! Exit status: failure when a required option is missing; recommended options only produce warnings. This is how
-//! a maintainer proves that a BSP kernel (or linux-yocto after the fragment) really carries what k3s needs, since
-//! `merge_config` silently drops a fragment line whose dependencies are missing.
+//! `--fragment` asks more: every fragment line, required or recommended, must be in the final config exactly as
+//! the fragment requests it (`=y` that ended `=m` fails) — the proof that `merge_config` kept the fragment, since
+//! it drops a line whose dependencies are unmet with nothing but a note in its log. `--kconfig DIR` reads that
+//! kernel's Kconfig files and says, for each option not as wanted, which dependency dropped it; it also tells an
+//! option the kernel does not define (allowed only where the model says the option is newer than the kernel).
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
-use k3s_model::kernel::{KernelOption, Level, OPTIONS};
+use anyhow::{Context as _, Result};
+use k3s_kconfig::check::{self, Exit, Policy, Verdict};
+use k3s_kconfig::dotconfig;
+use k3s_kconfig::lang::{self, Tree};
+use k3s_model::kernel::{Exists, Level, Release, Want};
 
-/// The value of a symbol in a `.config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Value {
-    /// `=y`
-    BuiltIn,
-    /// `=m`
-    Module,
-    /// `# CONFIG_X is not set`, or absent.
-    Off,
-    /// Any other value (numbers, strings): present, so it counts as set.
-    Other,
+/// The options of the subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckKernelArgs {
+    /// The kernel configuration (plain or gzip).
+    pub config: PathBuf,
+    /// `=m` fails where the fragment asks `=y` (a kernel built with the layer's fragment).
+    #[arg(long)]
+    pub builtin: bool,
+    /// Every fragment line, recommended ones included, must be in the config as requested (implies --builtin).
+    #[arg(long)]
+    pub fragment: bool,
+    /// A kernel source tree: explain from its Kconfig files why an option is not as requested.
+    #[arg(long, value_name = "DIR")]
+    pub kconfig: Option<PathBuf>,
+    /// The kernel's source architecture for --kconfig (arch/<ARCH>/Kconfig): x86, arm64, arm, ...
+    #[arg(long, value_name = "ARCH", default_value = "x86", requires = "kconfig")]
+    pub arch: String,
 }
 
-/// Parses a `.config`; errors name the file and line.
-pub fn parse(text: &str, origin: &str) -> Result<BTreeMap<String, Value>> {
-    let mut map = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
+/// The `VERSION`/`PATCHLEVEL` of a kernel tree's top Makefile.
+pub fn tree_release(tree: &Path) -> Result<Release> {
+    let path = tree.join("Makefile");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let field = |name: &str| -> Result<u16> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('=')))
+            .with_context(|| format!("{}: no {name} = line", path.display()))?
+            .trim()
+            .parse()
+            .with_context(|| format!("{}: {name} is not a number", path.display()))
+    };
+    Ok((field("VERSION")?, field("PATCHLEVEL")?))
+}
+
+/// Runs the subcommand; errors reading input become exit status 2 (printed by the caller).
+pub fn run(args: &CheckKernelArgs) -> Result<ExitCode> {
+    let cfg = match dotconfig::load(&args.config) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("k3s-bake check-kernel: {e}");
+            return Ok(ExitCode::from(Exit::Unreadable as u8));
+        }
+    };
+    let kernel = match &args.kconfig {
+        None => None,
+        Some(dir) => {
+            let loaded =
+                Tree::load(dir, &args.arch).map_err(anyhow::Error::from).and_then(|t| Ok((t, tree_release(dir)?)));
+            match loaded {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    eprintln!("k3s-bake check-kernel: --kconfig {}: {e:#}", dir.display());
+                    return Ok(ExitCode::from(Exit::Unreadable as u8));
+                }
+            }
+        }
+    };
+    let policy = Policy { builtin: args.builtin || args.fragment };
+    let results = check::check(&cfg, policy);
+    let mut failed = 0usize;
+    let mut warned = 0usize;
+    for r in &results {
+        if r.verdict == Verdict::Ok {
             continue;
         }
-        if let Some(rest) = line.strip_prefix("# CONFIG_") {
-            if let Some(name) = rest.strip_suffix(" is not set") {
-                map.insert(name.to_owned(), Value::Off);
+        let o = r.option;
+        // Does this kernel define the symbol at all? Only a tree can say.
+        if let Some((tree, release)) = &kernel
+            && !tree.symbols.contains_key(o.name)
+        {
+            let allowed = !o.exists_in(*release);
+            let since = match o.exists {
+                Exists::Since((a, b)) => format!(" (the model: exists since {a}.{b})"),
+                Exists::Until((a, b)) => format!(" (the model: removed by {a}.{b})"),
+                Exists::Always => " (the model expects it in every supported kernel)".into(),
+            };
+            let tag = if allowed { "absent" } else { "UNDEFINED" };
+            println!("{tag}: CONFIG_{} is not defined by this {}.{} kernel{since}", o.name, release.0, release.1);
+            if !allowed {
+                failed += 1;
             }
             continue;
         }
-        if line.starts_with('#') {
+        // An option the board cannot have (its hardware symbol is off) is not the fragment's failure.
+        if let Some(hw) = o.hardware
+            && !cfg.get(hw).is_some_and(|v| v.enabled())
+        {
+            println!("hardware: CONFIG_{} needs CONFIG_{hw}, which this architecture/board leaves off", o.name);
             continue;
         }
-        let Some((key, value)) = line.split_once('=') else {
-            bail!("{origin}:{}: expected CONFIG_NAME=value or a comment, found {line:?}", n + 1);
+        let hard = r.failed && (o.level == Level::Required || args.fragment);
+        let tag = if hard { "MISSING" } else { "warning" };
+        let wanted = match o.want {
+            Want::On => "CONFIG_".to_string() + o.name + "=y",
+            Want::Off => format!("# CONFIG_{} is not set", o.name),
         };
-        let Some(name) = key.strip_prefix("CONFIG_") else {
-            bail!("{origin}:{}: expected a CONFIG_ symbol, found {key:?}", n + 1);
+        let is = match r.value.as_ref().and_then(|v| v.as_config()) {
+            Some(v) => format!("={v}"),
+            None => String::new(),
         };
-        let value = match value {
-            "y" => Value::BuiltIn,
-            "m" => Value::Module,
-            "n" => Value::Off,
-            _ => Value::Other,
-        };
-        map.insert(name.to_owned(), value);
+        println!(
+            "{tag}: CONFIG_{}{is}: {} (wanted {wanted}; {} {}: {})",
+            o.name,
+            r.explain(),
+            o.level.as_str(),
+            o.area.title(),
+            o.why
+        );
+        if let Some((tree, _)) = &kernel
+            && o.want == Want::On
+            && let Some(why) = lang::explain(tree, &cfg, o.name, 2)
+        {
+            print!("{}", why.text());
+        }
+        if hard {
+            failed += 1;
+        } else {
+            warned += 1;
+        }
     }
-    Ok(map)
-}
-
-/// One option the configuration lacks.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Missing {
-    /// The model's entry.
-    pub option: &'static KernelOption,
-}
-
-/// Every model option that is off or absent in `config`.
-pub fn missing(config: &BTreeMap<String, Value>) -> Vec<Missing> {
-    OPTIONS
-        .iter()
-        .filter(|o| matches!(config.get(o.name).copied().unwrap_or(Value::Off), Value::Off))
-        .map(|option| Missing { option })
-        .collect()
-}
-
-/// Runs the subcommand: prints a report, fails when a required option is missing.
-pub fn run(path: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let config = parse(&text, &path.display().to_string())?;
-    let missing = missing(&config);
-    let required: Vec<_> = missing.iter().filter(|m| m.option.level == Level::Required).collect();
-    for m in &missing {
-        let o = m.option;
-        let tag = if o.level == Level::Required { "MISSING" } else { "warning" };
-        println!("{tag}: CONFIG_{} ({} {}): {}", o.name, o.level.as_str(), o.area.title(), o.why);
-    }
+    let ok = results.iter().filter(|r| r.verdict == Verdict::Ok).count();
     println!(
-        "{}: {} of {} options set; {} required and {} recommended missing",
-        path.display(),
-        OPTIONS.len() - missing.len(),
-        OPTIONS.len(),
-        required.len(),
-        missing.len() - required.len()
+        "{}: {ok} of {} options as wanted; {failed} failing, {warned} warnings{}",
+        args.config.display(),
+        results.len(),
+        if args.fragment { " (every fragment line must hold)" } else { "" }
     );
-    if !required.is_empty() {
-        bail!("{} required kernel option(s) missing in {}", required.len(), path.display());
-    }
-    Ok(())
+    Ok(ExitCode::from(if failed > 0 { Exit::Missing as u8 } else { Exit::Ok as u8 }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k3s_model::kernel::OPTIONS;
 
     fn full_config() -> String {
-        OPTIONS.iter().map(|o| format!("CONFIG_{}=y\n", o.name)).collect()
+        OPTIONS
+            .iter()
+            .map(|o| match o.want {
+                Want::On => format!("CONFIG_{}=y\n", o.name),
+                Want::Off => format!("# CONFIG_{} is not set\n", o.name),
+            })
+            .collect()
+    }
+
+    fn args(config: &Path) -> CheckKernelArgs {
+        CheckKernelArgs { config: config.into(), builtin: false, fragment: false, kconfig: None, arch: "x86".into() }
     }
 
     #[test]
-    fn a_config_with_every_option_passes() {
+    fn exit_codes_match_the_node_tool() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".config");
         std::fs::write(&path, full_config()).unwrap();
-        run(&path).unwrap();
+        assert_eq!(run(&args(&path)).unwrap(), ExitCode::from(0));
+        std::fs::write(&path, full_config().replace("CONFIG_VXLAN=y\n", "")).unwrap();
+        assert_eq!(run(&args(&path)).unwrap(), ExitCode::from(0), "a recommended option only warns");
+        let mut a = args(&path);
+        a.fragment = true;
+        assert_eq!(run(&a).unwrap(), ExitCode::from(1), "--fragment: every line must hold");
+        std::fs::write(&path, full_config().replace("CONFIG_VETH=y\n", "CONFIG_VETH=\n")).unwrap();
+        assert_eq!(run(&args(&path)).unwrap(), ExitCode::from(1), "CONFIG_A= is read, and is not set");
+        std::fs::write(&path, full_config().replace("CONFIG_VETH=y\n", "CONFIG_VETH=m\n")).unwrap();
+        assert_eq!(run(&args(&path)).unwrap(), ExitCode::from(0), "a module passes by default");
+        let mut a = args(&path);
+        a.builtin = true;
+        assert_eq!(run(&a).unwrap(), ExitCode::from(1), "=m where =y is asked fails with --builtin");
+        std::fs::write(&path, "CONFIG_A=y\nnonsense\n").unwrap();
+        assert_eq!(run(&args(&path)).unwrap(), ExitCode::from(2), "unreadable is 2, as in k3s-check-config");
+        assert_eq!(run(&args(&dir.path().join("absent"))).unwrap(), ExitCode::from(2));
     }
 
     #[test]
-    fn a_missing_required_option_fails_and_a_recommended_one_only_warns() {
+    fn reads_gzip() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".config");
-        let text = full_config().replace("CONFIG_VXLAN=y\n", "# CONFIG_VXLAN is not set\n");
-        std::fs::write(&path, &text).unwrap();
-        run(&path).unwrap();
-        let text = text.replace("CONFIG_VETH=y\n", "");
-        std::fs::write(&path, &text).unwrap();
-        let err = run(&path).unwrap_err().to_string();
-        assert!(err.contains("1 required kernel option(s) missing"), "{err}");
-        let names: Vec<_> = missing(&parse(&text, "t").unwrap()).iter().map(|m| m.option.name).collect();
-        assert_eq!(names, ["VETH", "VXLAN"]);
+        let path = dir.path().join("config");
+        std::fs::write(&path, full_config()).unwrap();
+        assert!(std::process::Command::new("gzip").arg(&path).status().unwrap().success());
+        assert_eq!(run(&args(&dir.path().join("config.gz"))).unwrap(), ExitCode::from(0));
     }
 
     #[test]
-    fn modules_and_values_count_as_set() {
-        let config = parse("CONFIG_VETH=m\nCONFIG_NR_CPUS=8\nCONFIG_BRIDGE=n\n", "t").unwrap();
-        assert_eq!(config["VETH"], Value::Module);
-        assert_eq!(config["NR_CPUS"], Value::Other);
-        assert_eq!(config["BRIDGE"], Value::Off);
-    }
-
-    #[test]
-    fn garbage_names_file_and_line() {
-        let err = parse("CONFIG_A=y\nnonsense\n", "k.config").unwrap_err().to_string();
-        assert_eq!(err, "k.config:2: expected CONFIG_NAME=value or a comment, found \"nonsense\"");
-        let err = parse("FOO=y\n", "k.config").unwrap_err().to_string();
-        assert!(err.starts_with("k.config:1: expected a CONFIG_ symbol"), "{err}");
+    fn tree_release_reads_the_makefile() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Makefile"), "# SPDX\nVERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n").unwrap();
+        assert_eq!(tree_release(dir.path()).unwrap(), (7, 2));
+        std::fs::write(dir.path().join("Makefile"), "VERSION = x\n").unwrap();
+        assert!(tree_release(dir.path()).unwrap_err().to_string().contains("VERSION is not a number"));
     }
 }

@@ -284,7 +284,7 @@ mod tests {
         for d in ["meta-k3s-rs", "tools"] {
             copy_tree(&repo.join(d), &dir.path().join(d));
         }
-        for input in [crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS] {
+        for input in [crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS, crate::kernel_inputs::FACTS] {
             let target = dir.path().join(input);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(repo.join(input), target).unwrap();

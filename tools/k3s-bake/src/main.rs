@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 mod check_kernel;
 mod cmd_cargo;
 mod cmd_go;
+mod cmd_kernel;
 mod generated;
+mod kernel_inputs;
 mod render;
 mod spec;
 
@@ -38,11 +40,11 @@ enum Command {
     Cargo(cmd_cargo::CargoArgs),
     /// Go modules: import, resolve and render facts into BitBake includes.
     Go(Box<cmd_go::GoArgs>),
-    /// Check a kernel .config against the options k3s needs (the list the kernel fragment is rendered from).
-    CheckKernel {
-        /// The kernel configuration (a build's .config, or /proc/config.gz unpacked).
-        config: PathBuf,
-    },
+    /// Check a kernel .config (plain or gzip) against the options k3s needs (the list the kernel fragment is
+    /// rendered from). Exit 0: all required as wanted; 1: one missing; 2: the input cannot be read.
+    CheckKernel(check_kernel::CheckKernelArgs),
+    /// linux-yocto's configuration inputs per MACHINE: import them from a kernel cache, write them out.
+    Kernel(cmd_kernel::KernelArgs),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -86,10 +88,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
         }
-        Command::CheckKernel { ref config } => {
-            check_kernel::run(config)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::CheckKernel(ref args) => check_kernel::run(args),
+        Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
     }
 }
 

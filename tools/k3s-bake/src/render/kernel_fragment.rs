@@ -9,17 +9,30 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use k3s_model::kernel::{Area, KernelOption, Level, OPTIONS};
+use k3s_model::kernel::{Area, KernelOption, Level, OPTIONS, Want};
 
 use crate::generated::Context;
 
 /// Path of the fragment, relative to the layer root.
-pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s.cfg";
+pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s.cfg";
 /// Path of the kernel-cache feature description that applies the fragment.
-pub const SCC_PATH: &str = "recipes-kernel/linux/files/k3s.scc";
+pub const SCC_PATH: &str = "recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s.scc";
 
-/// Renders `k3s.cfg`.
-pub fn render_cfg(_ctx: &Context) -> Result<String> {
+/// Renders `k3s.cfg`, after checking it against linux-yocto's recorded inputs
+/// ([`crate::kernel_inputs::FACTS`]): nothing kernel-yocto merges after the fragment may set one of its options
+/// (the fragment is a KERNEL_FEATURES entry, so it is merged last), and the facts must be in canonical form.
+pub fn render_cfg(ctx: &Context) -> Result<String> {
+    let facts = crate::kernel_inputs::Facts::load(&ctx.root)?;
+    for m in facts.machines.keys() {
+        let (_, after) = facts.lines_around_k3s(m)?;
+        for (file, line) in after {
+            if let Ok(Some((name, _))) = k3s_kconfig::dotconfig::parse_line(&line)
+                && OPTIONS.iter().any(|o| o.name == name)
+            {
+                anyhow::bail!("{m}: {file} is merged after the k3s fragment and sets {line}");
+            }
+        }
+    }
     Ok(cfg(OPTIONS))
 }
 
@@ -27,7 +40,11 @@ pub fn render_cfg(_ctx: &Context) -> Result<String> {
 pub fn render_scc(_ctx: &Context) -> Result<String> {
     let required = OPTIONS.iter().filter(|o| o.level == Level::Required).count();
     let mut out = String::new();
-    let _ = writeln!(out, "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"k3s\".");
+    let _ = writeln!(
+        out,
+        "# {}: a KERNEL_FEATURES entry of linux-yocto-k3s.inc, so kernel-yocto merges it after every other fragment.",
+        crate::kernel_inputs::K3S_FEATURE
+    );
     let _ = writeln!(
         out,
         "define KFEATURE_DESCRIPTION \"Kernel options k3s needs ({required} required, {} recommended)\"",
@@ -51,7 +68,14 @@ fn cfg(options: &[KernelOption]) -> String {
         let _ = writeln!(out, "\n# --- {} ---", area.title());
         for o in options.iter().filter(|o| o.area == area) {
             let _ = writeln!(out, "# {}: {}", o.level.as_str(), o.why);
-            let _ = writeln!(out, "CONFIG_{}=y", o.name);
+            match o.want {
+                Want::On => {
+                    let _ = writeln!(out, "CONFIG_{}=y", o.name);
+                }
+                Want::Off => {
+                    let _ = writeln!(out, "# CONFIG_{} is not set", o.name);
+                }
+            }
         }
     }
     out
@@ -64,11 +88,16 @@ mod tests {
     /// Parses `CONFIG_X=y` lines back, the way Kconfig's merge reads a fragment.
     fn symbols(text: &str) -> Vec<String> {
         text.lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .map(|l| {
-                let (k, v) = l.split_once('=').expect("KEY=VALUE");
-                assert_eq!(v, "y", "{l}");
-                k.strip_prefix("CONFIG_").expect("CONFIG_ prefix").to_owned()
+            .filter_map(|l| k3s_kconfig::dotconfig::parse_line(l).expect("a fragment line").map(|kv| (l, kv)))
+            .map(|(l, (k, v))| {
+                let o = k3s_model::kernel::find(&k).expect("a model option");
+                let want = if o.want == Want::On {
+                    k3s_kconfig::dotconfig::Value::Yes
+                } else {
+                    k3s_kconfig::dotconfig::Value::NotSet
+                };
+                assert_eq!(v, want, "{l}");
+                k
             })
             .collect()
     }
@@ -85,10 +114,45 @@ mod tests {
 
     #[test]
     fn fragment_follows_the_model_when_the_model_changes() {
-        let one = [KernelOption { name: "VETH", level: Level::Required, area: Area::Networking, why: "pods" }];
+        let one = [KernelOption {
+            name: "VETH",
+            level: Level::Required,
+            area: Area::Networking,
+            why: "pods",
+            want: k3s_model::kernel::Want::On,
+            exists: k3s_model::kernel::Exists::Always,
+            hardware: None,
+        }];
         let text = cfg(&one);
         assert_eq!(symbols(&text), ["VETH"]);
         assert!(text.contains("# --- pod networking ---\n# required: pods\nCONFIG_VETH=y\n"), "{text}");
+    }
+
+    #[test]
+    fn gen_refuses_a_fragment_a_later_input_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::copy(repo.join("k3s-spec.yaml"), dir.path().join("k3s-spec.yaml")).unwrap();
+        let facts = dir.path().join(crate::kernel_inputs::FACTS);
+        std::fs::create_dir_all(facts.parent().unwrap()).unwrap();
+        let text = std::fs::read_to_string(repo.join(crate::kernel_inputs::FACTS)).unwrap();
+        std::fs::write(&facts, &text).unwrap();
+        let ctx = Context::load(dir.path()).unwrap();
+        render_cfg(&ctx).unwrap();
+        // The fragment back where a SRC_URI .scc lands: netfilter.cfg (=m) then comes after it.
+        let mut parsed = crate::kernel_inputs::Facts::parse(&text, "facts").unwrap();
+        for (_, queue) in parsed.machines.values_mut() {
+            queue.retain(|q| q != crate::kernel_inputs::K3S_ENTRY);
+            let at = queue.iter().position(|q| q == crate::kernel_inputs::SRC_URI_ENTRY).unwrap();
+            queue.insert(at + 1, crate::kernel_inputs::K3S_ENTRY.into());
+        }
+        std::fs::write(&facts, parsed.render()).unwrap();
+        let err = format!("{:#}", render_cfg(&ctx).unwrap_err());
+        assert!(err.contains("is merged after the k3s fragment and sets CONFIG_"), "{err}");
+        // A hand edit of the facts is refused with the file named.
+        std::fs::write(&facts, text.replace("\tCONFIG_NET_SCHED=y", "\tCONFIG_NET_SCHED=m")).unwrap();
+        let err = format!("{:#}", render_cfg(&ctx).unwrap_err());
+        assert!(err.contains("linux-yocto-6.18-config-inputs.tsv"), "{err}");
     }
 
     #[test]
