@@ -10,14 +10,14 @@ use std::path::Path;
 fn every_tool_runs_under_its_own_name_and_as_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     for t in TOOLS {
-        let link = dir.path().join(t.name);
+        let link = dir.path().join(t.name());
         std::os::unix::fs::symlink(common::binary(), &link).unwrap();
         let out = common::command(&link).arg("--help").output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}: {}", t.name, String::from_utf8_lossy(&out.stderr));
-        assert!(help.contains(&format!("Usage: {}", t.name)), "{}: {help}", t.name);
-        let out = common::tool(t.name).arg("--help").output().unwrap();
-        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{}", t.name);
+        assert!(out.status.success(), "{}: {}", t.name(), String::from_utf8_lossy(&out.stderr));
+        assert!(help.contains(&format!("Usage: {}", t.name())), "{}: {help}", t.name());
+        let out = common::tool(t.name()).arg("--help").output().unwrap();
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{}", t.name());
     }
     let out = common::tool("agent").arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
@@ -159,7 +159,7 @@ fn role_setup_unit_file_is_a_valid_oneshot_running_the_tool() {
     assert_eq!(get("[Service]", "Type"), Some("oneshot"));
     assert_eq!(get("[Service]", "RemainAfterExit"), Some("yes"));
     assert_eq!(get("[Service]", "ExecStart"), Some("/usr/bin/k3s-role-setup"));
-    assert!(TOOLS.iter().any(|t| t.name == "k3s-role-setup"));
+    assert!(TOOLS.iter().any(|t| t.name() == "k3s-role-setup"));
     assert_eq!(get("[Unit]", "ConditionKernelCommandLine"), Some("k3s.role"));
     let before = get("[Unit]", "Before").unwrap();
     for unit in [k3s_model::units::SERVER_SERVICE, k3s_model::units::AGENT_SERVICE] {
