@@ -17,6 +17,7 @@ use crate::server;
 use crate::sys;
 use crate::systemd::Systemd;
 use k3s_model::{net, paths, units};
+use rustix::io::Errno;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -101,8 +102,7 @@ impl Run<'_> {
     }
 
     fn processes(&mut self) {
-        let me = std::process::id() as i32;
-        let victims = procs::shim_trees(&procs::list(&self.opts.proc_dir), me);
+        let victims = procs::shim_trees(&procs::list(&self.opts.proc_dir), sys::Pid::me());
         for p in &victims {
             self.say(format_args!("kill {} ({})", p.pid, p.comm));
             if !self.opts.dry_run
@@ -158,7 +158,7 @@ impl Run<'_> {
                 }
                 match sys::unmount(m) {
                     Ok(()) => progress = true,
-                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) || e.raw_os_error() == Some(libc::ENOENT) => {
+                    Err(e) if sys::is_errno(&e, Errno::INVAL) || sys::is_errno(&e, Errno::NOENT) => {
                         // Already gone with a parent that was detached.
                         progress = true
                     }

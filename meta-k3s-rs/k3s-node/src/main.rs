@@ -1,4 +1,5 @@
 //! `k3s-node`: one binary, installed once and linked as every tool in `k3s_model::tools::TOOLS`.
+#![forbid(unsafe_code)]
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser};

@@ -5,6 +5,7 @@
 //!
 //! Nothing here touches the network or a registry index: everything comes from files on disk, so rendering is
 //! deterministic and fast.
+#![forbid(unsafe_code)]
 
 pub mod archive;
 pub mod cfg;

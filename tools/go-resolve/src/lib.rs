@@ -5,6 +5,7 @@
 //! Network use is bounded and repeatable: `jobs` parallel workers, retries with exponential backoff for transient
 //! failures, and a content cache (`download/` in the proxy layout, `vcs/` bare repositories) so a rerun only
 //! reads the disk. Every failure names its module version; all failures are reported together.
+#![forbid(unsafe_code)]
 
 pub mod proxy;
 pub mod vcs;
