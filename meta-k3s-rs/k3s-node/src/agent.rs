@@ -71,7 +71,7 @@ pub enum AgentError {
     #[error("{0}")]
     Invalid(String),
     /// Reading a token file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         /// The file.
         path: String,
@@ -86,7 +86,7 @@ pub enum AgentError {
     )]
     ServerActive(String),
     /// Writing the drop-in failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Write {
         /// The file.
         path: PathBuf,

@@ -12,8 +12,8 @@ pub enum CheckError {
     /// No source was found.
     #[error("no kernel config found (tried {0}); pass --config PATH")]
     NotFound(String),
-    /// Reading failed.
-    #[error("{path}: {source}")]
+    /// Reading failed (the cause is the error's source, said once by whoever prints the chain).
+    #[error("{path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -21,20 +21,20 @@ pub enum CheckError {
         source: std::io::Error,
     },
     /// Decompression failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Gzip {
         /// The file.
         path: PathBuf,
         /// The error.
         source: crate::gzip::GzipError,
     },
-    /// The text is not a kernel config.
-    #[error("{path}:{source}")]
+    /// The text is not a kernel config (`FILE:LINE: ...`, the line in the message, so no source).
+    #[error("{path}:{error}")]
     Parse {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: kconfig::ParseError,
+        error: kconfig::ParseError,
     },
 }
 
@@ -46,7 +46,7 @@ pub fn load(path: &Path) -> Result<KernelConfig, CheckError> {
     } else {
         data
     };
-    kconfig::parse(&text).map_err(|source| CheckError::Parse { path: path.into(), source })
+    kconfig::parse(&text).map_err(|error| CheckError::Parse { path: path.into(), error })
 }
 
 /// The running kernel's config: `/proc/config.gz`, else `/boot/config-$(uname -r)`.

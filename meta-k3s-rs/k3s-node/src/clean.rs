@@ -254,7 +254,7 @@ impl Run<'_> {
             if !self.opts.dry_run
                 && let Err(e) = p.backend.restore(&p.filtered)
             {
-                self.fail(e.to_string());
+                self.fail(crate::errors::chain(&e));
             }
         }
     }
@@ -284,7 +284,7 @@ pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Re
                 if !opts.dry_run
                     && let Err(e) = systemd.stop(unit)
                 {
-                    let _ = writeln!(out, "warning: {e}");
+                    let _ = writeln!(out, "warning: {}", crate::errors::chain(&e));
                 }
             }
         }

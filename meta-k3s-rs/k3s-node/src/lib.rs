@@ -29,6 +29,7 @@ pub mod unitesc;
 
 // Internals: the parsers and syscall, netlink and iptables plumbing behind the tools.
 pub(crate) mod cmdline;
+pub(crate) mod errors;
 pub(crate) mod firewall;
 pub(crate) mod json;
 pub(crate) mod mounts;

@@ -81,7 +81,7 @@ pub enum RoleError {
     #[error(transparent)]
     Agent(#[from] AgentError),
     /// Reading the command line failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -89,7 +89,7 @@ pub enum RoleError {
         source: std::io::Error,
     },
     /// Writing the config drop-in failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Write {
         /// The file.
         path: PathBuf,

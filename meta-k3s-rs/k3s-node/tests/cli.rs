@@ -181,3 +181,21 @@ fn role_setup_unit_file_is_a_valid_oneshot_running_the_tool() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && err.trim().is_empty(), "systemd-analyze verify: {err}");
 }
+
+/// An error prints what failed and its cause, each once (not `...(os error 2): ...(os error 2)`).
+#[test]
+fn errors_say_their_cause_once() {
+    let missing = tempfile::tempdir().unwrap().path().join("missing");
+    let cases: [(&str, Vec<&std::ffi::OsStr>); 2] = [
+        ("check-config", vec!["--config".as_ref(), missing.as_os_str()]),
+        // Fails in validation, before anything is written or any unit is asked about.
+        ("agent", vec!["-s".as_ref(), "https://h:6443".as_ref(), "--token-file".as_ref(), missing.as_os_str()]),
+    ];
+    for (tool, args) in cases {
+        let out = common::tool(tool).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{tool}: {err}");
+        assert_eq!(err.matches("No such file or directory").count(), 1, "{tool}: {err}");
+        assert_eq!(err.matches(missing.to_str().unwrap()).count(), 1, "{tool}: {err}");
+    }
+}
