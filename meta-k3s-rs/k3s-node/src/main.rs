@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use k3s_model::tools::{self, MULTICALL_BINARY, TOOLS, Tool};
+use k3s_model::units;
 use k3s_node::Node;
 use k3s_node::systemd::Systemctl;
 use k3s_node::{agent, checkconfig, clean, roles};
@@ -107,8 +108,14 @@ struct RoleCli {
 }
 
 /// What `k3s-killall.sh --help` says first: unlike k3s-clean it stops the units.
-const KILLALL_ABOUT: &str = "Stop k3s.service and k3s-agent.service, then remove k3s's containers, mounts, pod \
-                             network namespaces, links, firewall rules and CNI state (as k3s-clean)";
+fn killall_about() -> String {
+    format!(
+        "Stop {} and {}, then remove k3s's containers, mounts, pod network namespaces, links, firewall rules and \
+         CNI state (as k3s-clean)",
+        units::SERVER_SERVICE,
+        units::AGENT_SERVICE
+    )
+}
 
 fn node(root: &Path) -> anyhow::Result<Node> {
     Node::from_root(root).with_context(|| format!("--root {}", root.display()))
@@ -137,7 +144,7 @@ fn run_clean(args: Vec<OsString>, tool: Tool) -> anyhow::Result<ExitCode> {
     let stop_units = tool == Tool::Killall;
     let mut cmd = CleanCli::command().name(tool.name());
     if stop_units {
-        cmd = cmd.about(KILLALL_ABOUT);
+        cmd = cmd.about(killall_about());
     }
     let cli = CleanCli::from_arg_matches(&cmd.get_matches_from(args)).unwrap_or_else(|e| e.exit());
     let opts = clean::Options {

@@ -199,3 +199,42 @@ fn errors_say_their_cause_once() {
         assert_eq!(err.matches(missing.to_str().unwrap()).count(), 1, "{tool}: {err}");
     }
 }
+
+/// `--help` of `k3s-node` and of every tool, against the plain expected files in `tests/help/` (a help text is a
+/// user interface: a change must show up in review). `K3S_NODE_BLESS=1 cargo test -p k3s-node --test cli` rewrites
+/// them after an intended change.
+#[test]
+fn help_texts_match_their_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/help");
+    let bless = std::env::var_os("K3S_NODE_BLESS").is_some();
+    let mut cases = vec![(k3s_model::tools::MULTICALL_BINARY.to_string(), common::command(&common::binary()))];
+    for t in TOOLS {
+        cases.push((t.name().to_string(), common::tool(t.name())));
+    }
+    let mut stale = Vec::new();
+    for (name, mut cmd) in cases {
+        let out = cmd.arg("--help").output().unwrap();
+        assert!(out.status.success(), "{name} --help: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{name} --help wrote to stderr");
+        let file = dir.join(format!("{name}.txt"));
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&file, &out.stdout).unwrap();
+        } else if std::fs::read(&file).ok().as_deref() != Some(&out.stdout[..]) {
+            stale.push(format!("{}:\n{}", file.display(), String::from_utf8_lossy(&out.stdout)));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "--help differs from (or lacks) its snapshot; if intended, rerun with K3S_NODE_BLESS=1:\n{}",
+        stale.join("\n")
+    );
+    let killall = std::fs::read_to_string(dir.join("k3s-killall.sh.txt")).unwrap();
+    let first = killall.lines().next().unwrap_or_default();
+    for unit in [k3s_model::units::SERVER_SERVICE, k3s_model::units::AGENT_SERVICE] {
+        assert!(
+            first.starts_with("Stop ") && first.contains(unit),
+            "k3s-killall.sh --help must say it stops {unit}: {first}"
+        );
+    }
+}
