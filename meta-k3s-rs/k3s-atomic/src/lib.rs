@@ -4,6 +4,7 @@
 //! the old contents or the new ones. The new contents go to a temporary file in the same directory, created with
 //! the final mode from the first byte (a secret is never readable by others, not even briefly), are flushed to
 //! disk, renamed over the target, and the directory is flushed so the rename itself survives a crash.
+#![forbid(unsafe_code)]
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

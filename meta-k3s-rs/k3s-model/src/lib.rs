@@ -13,6 +13,7 @@
 //!
 //! The crate has no dependencies and no I/O: it is a table of facts, compiled into on-target binaries and host
 //! tools alike.
+#![forbid(unsafe_code)]
 
 pub mod flags;
 pub mod kernel;

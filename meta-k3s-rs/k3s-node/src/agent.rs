@@ -8,6 +8,7 @@
 //! on disk), clear its old state, write, reload systemd once and start it.
 
 use crate::clean;
+use crate::node::Node;
 use crate::server;
 use crate::systemd::{Systemd, SystemdError};
 use crate::unitesc::{self, ValueError};
@@ -70,7 +71,7 @@ pub enum AgentError {
     #[error("{0}")]
     Invalid(String),
     /// Reading a token file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         /// The file.
         path: String,
@@ -85,7 +86,7 @@ pub enum AgentError {
     )]
     ServerActive(String),
     /// Writing the drop-in failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Write {
         /// The file.
         path: PathBuf,
@@ -181,7 +182,7 @@ fn opt(name: &str, v: Option<OsString>) -> Result<Option<String>, ValueError> {
 
 /// Validates the inputs. A `--token` value that names a readable regular file is read as a token file, as in the
 /// documented `k3s-agent -t /var/lib/rancher/k3s/server/node-token -s https://localhost:6443`.
-pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
+pub fn resolve(raw: RawInputs, node: &Node) -> Result<AgentConfig, AgentError> {
     let server = raw.server.ok_or(AgentError::Missing("missing --server (or K3S_URL): https://SERVER:6443"))?;
     let server = unitesc::check("--server", &server)?;
     check_server_url(&server)?;
@@ -209,7 +210,7 @@ pub fn resolve(raw: RawInputs, root: &Path) -> Result<AgentConfig, AgentError> {
             return Err(AgentError::Invalid(format!("--token-file {f:?}: must be an absolute path")));
         }
         // On the live node the file must hold a token now; in an image root it may be provisioned later.
-        if root == Path::new("/") {
+        if node.is_live() {
             read_token_file(Path::new(f))?;
         }
     }
@@ -275,16 +276,12 @@ pub enum Start {
 /// Where and how to apply.
 #[derive(Debug)]
 pub struct Target<'a> {
-    /// `/` for the live node, or an image root.
-    pub root: &'a Path,
-    /// Where processes are listed (`/proc`).
+    /// The live node, or an image root.
+    pub node: &'a Node,
+    /// Where processes are listed (`/proc`); not consulted for an image root.
     pub proc_dir: &'a Path,
     /// Go ahead next to a live server.
     pub force: bool,
-}
-
-fn under(root: &Path, abs: &str) -> PathBuf {
-    root.join(abs.trim_start_matches('/'))
 }
 
 fn same(path: &Path, contents: Option<&str>) -> bool {
@@ -303,14 +300,17 @@ pub fn apply(
     systemd: &mut dyn Systemd,
     out: &mut dyn Write,
 ) -> Result<(), AgentError> {
-    let live = target.root == Path::new("/");
-    if !target.force
+    let node = target.node;
+    let live = node.is_live();
+    // A server on the build host is no concern of an image root's agent.
+    if live
+        && !target.force
         && let Some(reason) = server::detect(target.proc_dir, systemd)
     {
         return Err(AgentError::ServerActive(reason));
     }
-    let dropin = under(target.root, units::AGENT_ENV_DROPIN);
-    let token_path = under(target.root, paths::AGENT_TOKEN_FILE);
+    let dropin = node.path(units::AGENT_ENV_DROPIN);
+    let token_path = node.path(paths::AGENT_TOKEN_FILE);
     let contents = render_dropin(cfg);
     let token = render_token(cfg);
     let unchanged = same(&dropin, Some(&contents)) && same(&token_path, token.as_deref());
@@ -320,8 +320,8 @@ pub fn apply(
         if start == Start::No {
             return Ok(());
         }
-        if !live {
-            systemd.enable(Some(target.root), units::AGENT_SERVICE)?;
+        if let Node::Image(root) = node {
+            systemd.enable(Some(root), units::AGENT_SERVICE)?;
             return Ok(());
         }
         // Same settings: keep the agent's registration and state; start it only if it is not running.
@@ -381,22 +381,25 @@ pub fn apply(
             clean::Options { force: target.force, proc_dir: target.proc_dir.to_path_buf(), ..clean::Options::live() };
         clean::run(&opts, systemd, out)?;
     }
-    let state = under(target.root, paths::AGENT_DIR);
+    let state = node.path(paths::AGENT_DIR);
     if std::fs::symlink_metadata(&state).is_ok() {
         clean::remove_tree_one_fs(&state).map_err(|source| AgentError::Write { path: state.clone(), source })?;
         let _ = writeln!(out, "removed old agent state {}", state.display());
     }
-    if live {
-        systemd.daemon_reload()?;
-        systemd.enable(None, units::AGENT_SERVICE)?;
-        match start {
-            Start::Boot => systemd.start_no_block(units::AGENT_SERVICE)?,
-            _ => systemd.restart(units::AGENT_SERVICE)?,
+    match node {
+        Node::Live => {
+            systemd.daemon_reload()?;
+            systemd.enable(None, units::AGENT_SERVICE)?;
+            match start {
+                Start::Boot => systemd.start_no_block(units::AGENT_SERVICE)?,
+                _ => systemd.restart(units::AGENT_SERVICE)?,
+            }
+            let _ = writeln!(out, "{} enabled and started", units::AGENT_SERVICE);
         }
-        let _ = writeln!(out, "{} enabled and started", units::AGENT_SERVICE);
-    } else {
-        systemd.enable(Some(target.root), units::AGENT_SERVICE)?;
-        let _ = writeln!(out, "{} enabled in {}", units::AGENT_SERVICE, target.root.display());
+        Node::Image(root) => {
+            systemd.enable(Some(root), units::AGENT_SERVICE)?;
+            let _ = writeln!(out, "{} enabled in {}", units::AGENT_SERVICE, root.display());
+        }
     }
     Ok(())
 }
@@ -410,6 +413,10 @@ pub fn flag_or_env(flag: Option<OsString>, var: &str, env: &dyn Fn(&str) -> Opti
 mod tests {
     use super::*;
     use crate::systemd::Recorder;
+
+    fn image(d: &tempfile::TempDir) -> Node {
+        Node::from_root(d.path()).unwrap()
+    }
 
     fn raw(server: &str, token: &str) -> RawInputs {
         RawInputs { server: Some(server.into()), token: Some(token.into()), ..Default::default() }
@@ -442,61 +449,72 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("node-token");
         std::fs::write(&f, "K10abc::server:xyz\n").unwrap();
-        let cfg = resolve(raw("https://localhost:6443", f.to_str().unwrap()), Path::new("/")).unwrap();
+        let cfg = resolve(raw("https://localhost:6443", f.to_str().unwrap()), &Node::Live).unwrap();
         assert_eq!(cfg.token.as_deref(), Some("K10abc::server:xyz"));
-        let cfg = resolve(raw("https://localhost:6443", "plain-token"), Path::new("/")).unwrap();
+        let cfg = resolve(raw("https://localhost:6443", "plain-token"), &Node::Live).unwrap();
         assert_eq!(cfg.token.as_deref(), Some("plain-token"));
     }
 
     #[test]
     fn missing_token_and_server_are_errors() {
         let r = RawInputs { server: Some("https://h:6443".into()), ..Default::default() };
-        assert!(matches!(resolve(r, Path::new("/")), Err(AgentError::Missing(_))));
+        assert!(matches!(resolve(r, &Node::Live), Err(AgentError::Missing(_))));
         let r = RawInputs { token: Some("t".into()), ..Default::default() };
-        assert!(matches!(resolve(r, Path::new("/")), Err(AgentError::Missing(_))));
+        assert!(matches!(resolve(r, &Node::Live), Err(AgentError::Missing(_))));
     }
 
     #[test]
     fn restart_sequence_under_a_root_enables_offline_and_clears_state() {
         let root = tempfile::tempdir().unwrap();
+        let node = image(&root);
         let state = root.path().join("var/lib/rancher/k3s/agent/etc");
         std::fs::create_dir_all(&state).unwrap();
         std::fs::write(state.join("old"), b"x").unwrap();
         let proc_dir = crate::server::quiet_proc();
-        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let cfg = resolve(raw("https://h:6443", "tok"), &node).unwrap();
         let mut sd = Recorder::default();
-        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        let target = Target { node: &node, proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap();
         assert!(!root.path().join("var/lib/rancher/k3s/agent").exists());
-        let dropin = std::fs::read_to_string(under(root.path(), units::AGENT_ENV_DROPIN)).unwrap();
+        let dropin = std::fs::read_to_string(node.path(units::AGENT_ENV_DROPIN)).unwrap();
         assert!(dropin.contains("Environment=\"K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token\"\n"), "{dropin}");
         assert!(!dropin.contains("K3S_TOKEN="), "the token never goes into the unit: {dropin}");
-        let token = under(root.path(), paths::AGENT_TOKEN_FILE);
+        let token = node.path(paths::AGENT_TOKEN_FILE);
         assert_eq!(std::fs::read_to_string(&token).unwrap(), "tok\n");
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(
             sd.calls,
             vec![
-                format!("is-active {}", units::SERVER_SERVICE),
+                // No is-active: the running manager is the build host's, not the image's.
                 format!("--root={} enable {}", root.path().display(), units::AGENT_SERVICE),
             ]
         );
     }
 
     #[test]
-    fn refuses_next_to_active_server_unit_and_writes_nothing() {
-        let root = tempfile::tempdir().unwrap();
+    fn live_node_refuses_next_to_an_active_server_unit_and_writes_nothing() {
         let proc_dir = crate::server::quiet_proc();
-        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
+        let cfg = resolve(raw("https://h:6443", "tok"), &Node::Live).unwrap();
         let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
-        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        let target = Target { node: &Node::Live, proc_dir: proc_dir.path(), force: false };
+        // Refused before anything is written, so running this on the live path touches nothing here.
         let err = apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap_err();
         assert!(matches!(err, AgentError::ServerActive(_)), "{err}");
-        assert!(!under(root.path(), units::AGENT_ENV_DROPIN).exists());
-        let forced = Target { force: true, ..target };
-        apply(&cfg, &forced, Start::No, &mut sd, &mut Vec::new()).unwrap();
-        assert!(under(root.path(), units::AGENT_ENV_DROPIN).exists());
+        assert_eq!(sd.calls, vec![format!("is-active {}", units::SERVER_SERVICE)]);
+    }
+
+    #[test]
+    fn image_root_ignores_a_server_on_the_build_host() {
+        let root = tempfile::tempdir().unwrap();
+        let node = image(&root);
+        let server = crate::server::fake_proc(&[("1", b"/sbin/init\0"), ("42", b"/usr/bin/k3s\0server\0")]);
+        let cfg = resolve(raw("https://h:6443", "tok"), &node).unwrap();
+        let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
+        let target = Target { node: &node, proc_dir: server.path(), force: false };
+        apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap();
+        assert!(node.path(units::AGENT_ENV_DROPIN).exists());
+        assert_eq!(sd.calls, vec![format!("--root={} enable {}", root.path().display(), units::AGENT_SERVICE)]);
     }
 
     #[test]
@@ -505,11 +523,12 @@ mod tests {
         // run uses settings equal to what is on disk only when / already holds them; instead check the decision
         // on an image root, where unchanged files mean only the offline enable.
         let root = tempfile::tempdir().unwrap();
+        let node = image(&root);
         let proc_dir = crate::server::quiet_proc();
-        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
-        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        let cfg = resolve(raw("https://h:6443", "tok"), &node).unwrap();
+        let target = Target { node: &node, proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Restart, &mut Recorder::default(), &mut Vec::new()).unwrap();
-        let dropin = under(root.path(), units::AGENT_ENV_DROPIN);
+        let dropin = node.path(units::AGENT_ENV_DROPIN);
         let before = std::fs::metadata(&dropin).unwrap().modified().unwrap();
         let state = root.path().join("var/lib/rancher/k3s/agent");
         std::fs::create_dir_all(&state).unwrap();
@@ -522,27 +541,28 @@ mod tests {
 
     #[test]
     fn whitespace_around_a_token_and_two_token_sources_are_refused() {
-        assert!(resolve(raw("https://h:6443", " tok"), Path::new("/")).is_err());
-        assert!(resolve(raw("https://h:6443", "tok "), Path::new("/")).is_err());
+        assert!(resolve(raw("https://h:6443", " tok"), &Node::Live).is_err());
+        assert!(resolve(raw("https://h:6443", "tok "), &Node::Live).is_err());
         let both = RawInputs { token_file: Some("/t".into()), ..raw("https://h:6443", "tok") };
-        assert!(resolve(both, Path::new("/tmp")).is_err());
+        assert!(resolve(both, &Node::Image("/tmp".into())).is_err());
         let legacy =
             RawInputs { server: Some("https://h:6443".into()), cluster_secret: Some("s".into()), ..Default::default() };
-        assert_eq!(resolve(legacy, Path::new("/")).unwrap().token.as_deref(), Some("s"));
+        assert_eq!(resolve(legacy, &Node::Live).unwrap().token.as_deref(), Some("s"));
     }
 
     #[test]
     fn boot_start_keeps_state_when_settings_are_unchanged() {
         let root = tempfile::tempdir().unwrap();
+        let node = image(&root);
         let proc_dir = crate::server::quiet_proc();
-        let cfg = resolve(raw("https://h:6443", "tok"), root.path()).unwrap();
-        let target = Target { root: root.path(), proc_dir: proc_dir.path(), force: false };
+        let cfg = resolve(raw("https://h:6443", "tok"), &node).unwrap();
+        let target = Target { node: &node, proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
         let state = root.path().join("var/lib/rancher/k3s/agent");
         std::fs::create_dir_all(&state).unwrap();
         apply(&cfg, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
         assert!(state.exists(), "same settings at the next boot keep the agent's registration");
-        let changed = resolve(raw("https://h2:6443", "tok"), root.path()).unwrap();
+        let changed = resolve(raw("https://h2:6443", "tok"), &node).unwrap();
         apply(&changed, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
         assert!(!state.exists(), "new settings clear the old state");
     }

@@ -4,15 +4,20 @@
 //! first, then the pod network namespaces they pinned, then links, firewall rules and CNI state. Every step reads
 //! the current state, so running it twice does nothing the second time. A failed action does not stop the rest:
 //! cleanup does as much as it can and then reports what failed.
+//!
+//! On an image root ([`Node::Image`]) only the files below it are cleaned (pod network namespace files, CNI
+//! state): the processes, mounts, links, firewall and systemd manager this process sees are the build host's.
 
 use crate::firewall;
 use crate::mounts;
 use crate::netlink::Netlink;
+use crate::node::Node;
 use crate::procs;
 use crate::server;
 use crate::sys;
 use crate::systemd::Systemd;
 use k3s_model::{net, paths, units};
+use rustix::io::Errno;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -24,9 +29,9 @@ const CLEANUP_LINK_GROUP: u32 = 0x6b33_0000;
 /// What to clean and how.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The node's root: `/` for the live node; a directory for tests and images (paths are taken below it).
-    pub root: PathBuf,
-    /// Where processes are listed (`/proc`).
+    /// The live node, or an image root (its files only).
+    pub node: Node,
+    /// Where processes are listed (`/proc`); not consulted for an image root.
     pub proc_dir: PathBuf,
     /// Print the plan instead of acting.
     pub dry_run: bool,
@@ -39,15 +44,11 @@ pub struct Options {
 impl Options {
     /// Options for the live node.
     pub fn live() -> Self {
-        Options { root: "/".into(), proc_dir: "/proc".into(), dry_run: false, force: false, stop_units: false }
+        Options { node: Node::Live, proc_dir: "/proc".into(), dry_run: false, force: false, stop_units: false }
     }
 
     fn under(&self, abs: &str) -> PathBuf {
-        self.root.join(abs.trim_start_matches('/'))
-    }
-
-    fn is_live(&self) -> bool {
-        self.root == Path::new("/")
+        self.node.path(abs)
     }
 }
 
@@ -101,8 +102,7 @@ impl Run<'_> {
     }
 
     fn processes(&mut self) {
-        let me = std::process::id() as i32;
-        let victims = procs::shim_trees(&procs::list(&self.opts.proc_dir), me);
+        let victims = procs::shim_trees(&procs::list(&self.opts.proc_dir), sys::Pid::me());
         for p in &victims {
             self.say(format_args!("kill {} ({})", p.pid, p.comm));
             if !self.opts.dry_run
@@ -158,7 +158,7 @@ impl Run<'_> {
                 }
                 match sys::unmount(m) {
                     Ok(()) => progress = true,
-                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) || e.raw_os_error() == Some(libc::ENOENT) => {
+                    Err(e) if sys::is_errno(&e, Errno::INVAL) || sys::is_errno(&e, Errno::NOENT) => {
                         // Already gone with a parent that was detached.
                         progress = true
                     }
@@ -254,7 +254,7 @@ impl Run<'_> {
             if !self.opts.dry_run
                 && let Err(e) = p.backend.restore(&p.filtered)
             {
-                self.fail(e.to_string());
+                self.fail(crate::errors::chain(&e));
             }
         }
     }
@@ -275,7 +275,8 @@ impl Run<'_> {
 
 /// Cleans the node. `out` receives one line per action.
 pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Result<Summary, CleanError> {
-    if opts.stop_units && opts.is_live() {
+    let live = opts.node.is_live();
+    if opts.stop_units && live {
         for unit in [units::AGENT_SERVICE, units::SERVER_SERVICE] {
             if systemd.is_active(unit) {
                 let prefix = if opts.dry_run { "would " } else { "" };
@@ -283,12 +284,14 @@ pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Re
                 if !opts.dry_run
                     && let Err(e) = systemd.stop(unit)
                 {
-                    let _ = writeln!(out, "warning: {e}");
+                    let _ = writeln!(out, "warning: {}", crate::errors::chain(&e));
                 }
             }
         }
     }
-    if !opts.force
+    // A server on the build host does not make an image root's files its own.
+    if live
+        && !opts.force
         && let Some(reason) = server::detect(&opts.proc_dir, systemd)
     {
         if !opts.dry_run {
@@ -297,11 +300,15 @@ pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Re
         let _ = writeln!(out, "note: {reason}; a real run refuses without --force");
     }
     let mut run = Run { opts, out, failed: Vec::new(), summary: Summary::default() };
-    run.processes();
-    run.mounts();
+    if live {
+        run.processes();
+        run.mounts();
+    }
     run.netns();
-    run.links();
-    run.firewall();
+    if live {
+        run.links();
+        run.firewall();
+    }
     run.trees();
     if run.failed.is_empty() { Ok(run.summary) } else { Err(CleanError::Incomplete(run.failed)) }
 }
@@ -333,22 +340,29 @@ mod tests {
     use crate::systemd::Recorder;
 
     #[test]
-    fn refuses_next_to_an_active_server_unit_without_force() {
+    fn refuses_next_to_an_active_server_unit_without_force_on_the_live_node_only() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("var/lib/cni/networks")).unwrap();
         let empty_proc = tempfile::tempdir().unwrap();
-        let opts = Options {
-            root: root.path().into(),
-            proc_dir: empty_proc.path().into(),
-            dry_run: false,
-            force: false,
-            stop_units: false,
-        };
+        // Live: refused before any action, so the live path touches nothing here.
+        let opts = Options { proc_dir: empty_proc.path().into(), ..Options::live() };
         let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
         let mut out = Vec::new();
         let err = run(&opts, &mut sd, &mut out).unwrap_err();
         assert!(matches!(err, CleanError::ServerActive(_)), "{err}");
-        assert!(root.path().join("var/lib/cni/networks").exists(), "nothing touched");
+        assert!(out.is_empty(), "nothing done: {}", String::from_utf8_lossy(&out));
+        // An image root: the build host's server is not asked about, the image's files are cleaned.
+        let opts = Options {
+            node: Node::from_root(root.path()).unwrap(),
+            proc_dir: empty_proc.path().into(),
+            dry_run: false,
+            force: false,
+            stop_units: true,
+        };
+        let mut sd = Recorder { active: vec![units::SERVER_SERVICE.into()], ..Default::default() };
+        run(&opts, &mut sd, &mut Vec::new()).unwrap();
+        assert!(sd.calls.is_empty(), "the running manager is the build host's: {:?}", sd.calls);
+        assert!(!root.path().join("var/lib/cni").exists());
     }
 
     #[test]
@@ -360,7 +374,7 @@ mod tests {
         std::fs::write(root.path().join("run/netns/other"), b"").unwrap();
         let empty_proc = tempfile::tempdir().unwrap();
         let opts = Options {
-            root: root.path().into(),
+            node: Node::from_root(root.path()).unwrap(),
             proc_dir: empty_proc.path().into(),
             dry_run: true,
             force: false,

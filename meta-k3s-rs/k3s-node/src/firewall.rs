@@ -93,12 +93,39 @@ pub fn backends() -> Vec<Backend> {
 
 /// A failed save or restore.
 #[derive(Debug, thiserror::Error)]
-#[error("{program}: {detail}")]
-pub struct FirewallError {
-    /// The program that failed.
-    pub program: String,
-    /// What happened.
-    pub detail: String,
+pub enum FirewallError {
+    /// The program could not be started, or talking to it failed.
+    #[error("{program}")]
+    Io {
+        /// The program.
+        program: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The program ran and failed.
+    #[error("{program}: {status}: {stderr}")]
+    Failed {
+        /// The program.
+        program: PathBuf,
+        /// How it exited.
+        status: std::process::ExitStatus,
+        /// What it said (trimmed).
+        stderr: String,
+    },
+    /// `*-save` printed something that is not UTF-8.
+    #[error("{program}: output is not UTF-8")]
+    NotUtf8 {
+        /// The program.
+        program: PathBuf,
+    },
+}
+
+fn failed(program: &Path, out: &std::process::Output) -> FirewallError {
+    FirewallError::Failed {
+        program: program.into(),
+        status: out.status,
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    }
 }
 
 impl Backend {
@@ -108,30 +135,28 @@ impl Backend {
 
     /// The current rules of this backend.
     pub fn save(&self) -> Result<String, FirewallError> {
-        let err = |detail: String| FirewallError { program: self.save.display().to_string(), detail };
-        let out = Command::new(&self.save).stderr(Stdio::piped()).output().map_err(|e| err(e.to_string()))?;
+        let io = |source| FirewallError::Io { program: self.save.clone(), source };
+        let out = Command::new(&self.save).stderr(Stdio::piped()).output().map_err(io)?;
         if !out.status.success() {
-            return Err(err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
+            return Err(failed(&self.save, &out));
         }
-        String::from_utf8(out.stdout).map_err(|_| err("output is not UTF-8".into()))
+        String::from_utf8(out.stdout).map_err(|_| FirewallError::NotUtf8 { program: self.save.clone() })
     }
 
     /// Replaces the tables named in `dump` with its contents.
     pub fn restore(&self, dump: &str) -> Result<(), FirewallError> {
-        let err = |detail: String| FirewallError { program: self.restore.display().to_string(), detail };
-        let mut child = Command::new(&self.restore)
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| err(e.to_string()))?;
-        let mut stdin = child.stdin.take().ok_or_else(|| err("no stdin".into()))?;
-        let written = stdin.write_all(dump.as_bytes());
-        drop(stdin);
-        let out = child.wait_with_output().map_err(|e| err(e.to_string()))?;
-        written.map_err(|e| err(e.to_string()))?;
+        let io = |source| FirewallError::Io { program: self.restore.clone(), source };
+        let mut child = Command::new(&self.restore).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(io)?;
+        // Piped above, so present; written and closed before waiting, so the program sees EOF.
+        let written = match child.stdin.take() {
+            Some(mut stdin) => stdin.write_all(dump.as_bytes()),
+            None => Err(std::io::Error::other("no stdin pipe")),
+        };
+        let out = child.wait_with_output().map_err(io)?;
         if !out.status.success() {
-            return Err(err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())));
+            return Err(failed(&self.restore, &out));
         }
+        written.map_err(io)?;
         Ok(())
     }
 }
@@ -160,7 +185,7 @@ pub fn plan(warn: &mut dyn FnMut(String)) -> Vec<Pending> {
                     pending.push(Pending { name: backend.name(), backend, removed, filtered });
                 }
             }
-            Err(e) => warn(e.to_string()),
+            Err(e) => warn(crate::errors::chain(&e)),
         }
     }
     pending

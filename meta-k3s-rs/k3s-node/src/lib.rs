@@ -6,24 +6,36 @@
 //! * [`checkconfig`]: `k3s-check-config` — a kernel config and the system against `k3s_model::kernel`.
 //! * [`roles`]: `k3s-role-setup` — the node's role from the kernel command line (PID 1's arguments in a
 //!   container), into the role's own config drop-in.
-//! * [`server`]: is a k3s server live here? From an injected proc directory; fails closed.
+//! * [`Node`]: the live node or an image root; on an image root nothing live (processes, mounts, links,
+//!   firewall, the running systemd) is touched.
+//! * `server` (internal): is a k3s server live here? From an injected proc directory; fails closed.
 //!
-//! Parsers ([`cmdline`], [`mounts`], and the shared `k3s_kconfig` reader) never panic on any input; the fuzz targets in
-//! `fuzz/` hold them to that. Side effects go through syscalls ([`sys`]), rtnetlink ([`netlink`]), the installed
-//! iptables ([`firewall`]) and `systemctl` behind a seam ([`systemd`]).
+//! Parsers (`cmdline`, `mounts`, and the shared `k3s_kconfig` reader) never panic on any input; the fuzz targets in
+//! `fuzz/` hold them to that. Side effects go through syscalls (`sys`, through rustix), rtnetlink (`netlink`),
+//! the installed iptables (`firewall`) and `systemctl` behind a seam ([`systemd`]).
+#![forbid(unsafe_code)]
 
+// The public API: the tools (what `main.rs` runs), the seams a caller supplies (systemd, the node to act on) and
+// what the tests and fuzz targets drive. The kernel-config reader is the `k3s_kconfig` crate.
 pub mod agent;
 pub mod checkconfig;
 pub mod clean;
-pub mod cmdline;
-pub mod firewall;
 pub mod fuzzing;
-pub mod json;
-pub mod mounts;
-pub mod netlink;
-pub mod procs;
 pub mod roles;
-pub mod server;
-pub mod sys;
 pub mod systemd;
 pub mod unitesc;
+
+// Internals: the parsers and syscall, netlink and iptables plumbing behind the tools.
+pub(crate) mod cmdline;
+pub(crate) mod errors;
+pub(crate) mod firewall;
+pub(crate) mod json;
+pub(crate) mod mounts;
+pub(crate) mod netlink;
+pub(crate) mod node;
+pub(crate) mod procs;
+pub(crate) mod server;
+pub(crate) mod sys;
+
+pub use cmdline::Param;
+pub use node::Node;

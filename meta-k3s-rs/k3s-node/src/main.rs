@@ -1,8 +1,11 @@
 //! `k3s-node`: one binary, installed once and linked as every tool in `k3s_model::tools::TOOLS`.
+#![forbid(unsafe_code)]
 
 use anyhow::Context;
-use clap::Parser;
-use k3s_model::tools::{self, MULTICALL_BINARY, TOOLS};
+use clap::{CommandFactory, FromArgMatches, Parser};
+use k3s_model::tools::{self, MULTICALL_BINARY, TOOLS, Tool};
+use k3s_model::units;
+use k3s_node::Node;
 use k3s_node::systemd::Systemctl;
 use k3s_node::{agent, checkconfig, clean, roles};
 use std::ffi::OsString;
@@ -52,7 +55,7 @@ struct AgentCli {
 
 /// Remove k3s's containers, mounts, pod network namespaces, links, firewall rules and CNI state.
 #[derive(Debug, Parser)]
-#[command(disable_version_flag = true)]
+#[command(name = "k3s-clean", disable_version_flag = true)]
 struct CleanCli {
     /// Print what would be done, change nothing
     #[arg(long)]
@@ -60,8 +63,8 @@ struct CleanCli {
     /// Clean even next to a live k3s server (breaks its pod network)
     #[arg(long)]
     force: bool,
-    /// Take file system paths (mounts, /run/netns, /var/lib/cni) below DIR. Links, processes and iptables are
-    /// still the caller's: use it only inside private namespaces (tests)
+    /// Clean the image root DIR instead of this node: only its files (pod network namespace files, /var/lib/cni);
+    /// no process, mount, link, firewall rule or systemd unit is touched
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
     /// The proc file system to look for a live k3s server in (tests give their own PID namespace's)
@@ -107,11 +110,18 @@ struct RoleCli {
     proc_dir: PathBuf,
 }
 
-fn root_dir(root: &Path) -> anyhow::Result<PathBuf> {
-    if root == Path::new("/") {
-        return Ok(root.into());
-    }
-    std::fs::canonicalize(root).with_context(|| format!("--root {}", root.display()))
+/// What `k3s-killall.sh --help` says first: unlike k3s-clean it stops the units.
+fn killall_about() -> String {
+    format!(
+        "Stop {} and {}, then remove k3s's containers, mounts, pod network namespaces, links, firewall rules and \
+         CNI state (as k3s-clean)",
+        units::SERVER_SERVICE,
+        units::AGENT_SERVICE
+    )
+}
+
+fn node(root: &Path) -> anyhow::Result<Node> {
+    Node::from_root(root).with_context(|| format!("--root {}", root.display()))
 }
 
 fn run_agent(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
@@ -125,18 +135,23 @@ fn run_agent(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         resolv_conf: agent::flag_or_env(cli.resolv_conf, "K3S_RESOLV_CONF", &env),
         cluster_secret: agent::flag_or_env(cli.cluster_secret, "K3S_CLUSTER_SECRET", &env),
     };
-    let root = root_dir(&cli.root)?;
-    let cfg = agent::resolve(raw, &root)?;
-    let target = agent::Target { root: &root, proc_dir: &cli.proc_dir, force: cli.force };
+    let node = node(&cli.root)?;
+    let cfg = agent::resolve(raw, &node)?;
+    let target = agent::Target { node: &node, proc_dir: &cli.proc_dir, force: cli.force };
     let start = if cli.no_start { agent::Start::No } else { agent::Start::Restart };
     agent::apply(&cfg, &target, start, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_clean(args: Vec<OsString>, stop_units: bool) -> anyhow::Result<ExitCode> {
-    let cli = CleanCli::parse_from(args);
+fn run_clean(args: Vec<OsString>, tool: Tool) -> anyhow::Result<ExitCode> {
+    let stop_units = tool == Tool::Killall;
+    let mut cmd = CleanCli::command().name(tool.name());
+    if stop_units {
+        cmd = cmd.about(killall_about());
+    }
+    let cli = CleanCli::from_arg_matches(&cmd.get_matches_from(args)).unwrap_or_else(|e| e.exit());
     let opts = clean::Options {
-        root: root_dir(&cli.root)?,
+        node: node(&cli.root)?,
         proc_dir: cli.proc_dir,
         dry_run: cli.dry_run,
         force: cli.force,
@@ -168,8 +183,7 @@ fn run_roles(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(f) => roles::parse_request(&std::fs::read(f).with_context(|| f.display().to_string())?)?,
         None => roles::boot_request(Path::new("/"))?,
     };
-    let root = root_dir(&cli.root)?;
-    roles::apply(&req, &root, &cli.proc_dir, &mut Systemctl, &mut std::io::stdout())?;
+    roles::apply(&req, &node(&cli.root)?, &cli.proc_dir, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -178,52 +192,67 @@ fn usage() -> String {
         "usage: {MULTICALL_BINARY} TOOL [ARGS...]   (or run it through a link named after the tool)\n\ntools:\n"
     );
     for t in TOOLS {
-        s.push_str(&format!("  {:<18} {}\n", t.name, t.summary));
+        s.push_str(&format!("  {:<18} {}\n", t.name(), t.summary()));
     }
     s
 }
 
+/// Why no tool runs: a usage message, and where it goes.
+enum NoTool {
+    /// `k3s-node --help`: the usage on stdout, exit 0.
+    Help(String),
+    /// No or an unknown tool: the message on stderr, exit 2.
+    Usage(String),
+}
+
 /// Finds the tool from argv[0], or from argv[1] for `k3s-node TOOL` (the `k3s-` prefix and `.sh` are optional
 /// there), and returns it with the arguments it should parse (argv[0] = the tool's name).
-fn dispatch(mut args: Vec<OsString>) -> Result<(&'static tools::Tool, Vec<OsString>), String> {
+fn dispatch(mut args: Vec<OsString>) -> Result<(Tool, Vec<OsString>), NoTool> {
     let argv0 = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
     if let Some(tool) = tools::find(&argv0) {
-        args[0] = tool.name.into();
+        args[0] = tool.name().into();
         return Ok((tool, args));
     }
-    let Some(name) = args.get(1).map(|a| a.to_string_lossy().into_owned()) else { return Err(usage()) };
+    let Some(name) = args.get(1).map(|a| a.to_string_lossy().into_owned()) else { return Err(NoTool::Usage(usage())) };
     let tool = [name.clone(), format!("k3s-{name}"), format!("k3s-{name}.sh")]
         .iter()
         .find_map(|n| tools::find(n).filter(|_| !n.contains('/')))
         .ok_or_else(|| {
-            if name == "-h" || name == "--help" { usage() } else { format!("unknown tool {name:?}\n\n{}", usage()) }
+            if name == "-h" || name == "--help" {
+                NoTool::Help(usage())
+            } else {
+                NoTool::Usage(format!("unknown tool {name:?}\n\n{}", usage()))
+            }
         })?;
     args.remove(0);
-    args[0] = tool.name.into();
+    args[0] = tool.name().into();
     Ok((tool, args))
 }
 
 fn main() -> ExitCode {
     let (tool, args) = match dispatch(std::env::args_os().collect()) {
         Ok(t) => t,
-        Err(msg) => {
+        Err(NoTool::Help(msg)) => {
+            print!("{msg}");
+            return ExitCode::SUCCESS;
+        }
+        Err(NoTool::Usage(msg)) => {
             eprint!("{msg}");
             return ExitCode::from(2);
         }
     };
-    let result = match tool.name {
-        "k3s-agent" => run_agent(args),
-        "k3s-clean" => run_clean(args, false),
-        "k3s-killall.sh" => run_clean(args, true),
-        "k3s-check-config" => run_check(args),
-        "k3s-role-setup" => run_roles(args),
-        other => Err(anyhow::anyhow!("{other}: listed in k3s_model::tools::TOOLS but not built into this binary")),
+    let result = match tool {
+        Tool::Agent => run_agent(args),
+        Tool::Clean | Tool::Killall => run_clean(args, tool),
+        Tool::CheckConfig => run_check(args),
+        Tool::RoleSetup => run_roles(args),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}: error: {e:#}", tool.name);
-            ExitCode::from(if tool.name == "k3s-check-config" { 2 } else { 1 })
+            eprintln!("{}: error: {e:#}", tool.name());
+            // k3s-check-config keeps 1 for "the kernel lacks something", so its own failures exit 2.
+            ExitCode::from(if tool == Tool::CheckConfig { 2 } else { 1 })
         }
     }
 }

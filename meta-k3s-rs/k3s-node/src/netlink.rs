@@ -3,8 +3,11 @@
 //! Hand-rolled rather than a netlink crate: the tools need two requests (`RTM_GETLINK` dump, `RTM_DELLINK`), and
 //! a general netlink library would cost more binary size on the target than this whole module.
 
+use rustix::io::Errno;
+use rustix::net::netlink::SocketAddrNetlink;
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
@@ -96,13 +99,9 @@ fn parse_link(body: &[u8]) -> Option<Link> {
 impl Netlink {
     /// Opens a route netlink socket in the caller's network namespace.
     pub fn open() -> io::Result<Self> {
-        // SAFETY: socket(2) with constant arguments; the result is checked before use.
-        let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor nobody else owns.
-        Ok(Netlink { fd: unsafe { OwnedFd::from_raw_fd(fd) }, seq: 0 })
+        // Protocol `None` is NETLINK_ROUTE (0).
+        let fd = rustix::net::socket_with(AddressFamily::NETLINK, SocketType::RAW, SocketFlags::CLOEXEC, None)?;
+        Ok(Netlink { fd, seq: 0 })
     }
 
     fn send(&mut self, ty: u16, flags: u16, ifindex: u32, group: Option<u32>) -> io::Result<u32> {
@@ -123,23 +122,8 @@ impl Netlink {
             msg.extend_from_slice(&IFLA_GROUP.to_ne_bytes());
             msg.extend_from_slice(&group.to_ne_bytes());
         }
-        // SAFETY: an all-zero sockaddr_nl is valid (nl_pid 0 = the kernel); only the family needs setting.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        // SAFETY: `msg` and `addr` are valid for the lengths passed.
-        let rc = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                msg.as_ptr().cast(),
-                msg.len(),
-                0,
-                (&addr as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // Port id 0: the kernel.
+        rustix::net::sendto(&self.fd, &msg, SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
         Ok(self.seq)
     }
 
@@ -147,16 +131,12 @@ impl Netlink {
     fn receive(&mut self, seq: u32, mut each: impl FnMut(u16, &[u8])) -> io::Result<()> {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
-            // SAFETY: `buf` is valid for writes of its length.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            let mut b = &buf[..n as usize];
+            let n = match rustix::net::recv(&self.fd, &mut buf[..], RecvFlags::empty()) {
+                Ok((n, _)) => n,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let mut b = &buf[..n.min(buf.len())];
             while b.len() >= NLMSG_HDRLEN {
                 let len = u32_at(b, 0).unwrap_or(0) as usize;
                 let ty = u16_at(b, 4).unwrap_or(0);
@@ -193,7 +173,7 @@ impl Netlink {
     pub fn delete(&mut self, index: u32) -> io::Result<()> {
         let seq = self.send(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, index, None)?;
         match self.receive(seq, |_, _| {}) {
-            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(Errno::NODEV.raw_os_error()) => Ok(()),
             other => other,
         }
     }

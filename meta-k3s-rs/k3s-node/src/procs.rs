@@ -1,5 +1,6 @@
 //! containerd-shim process trees, found in `/proc` (no `ps`/`pgrep`).
 
+use crate::sys::Pid;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -10,8 +11,8 @@ pub const SHIM_PREFIX: &str = "containerd-shim";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proc {
     /// Process id.
-    pub pid: i32,
-    /// Parent process id.
+    pub pid: Pid,
+    /// Parent process id (0 for the namespace's init and kernel threads).
     pub ppid: i32,
     /// `comm` (short name).
     pub comm: String,
@@ -43,7 +44,7 @@ pub fn list(proc_dir: &Path) -> Vec<Proc> {
 }
 
 /// The shims and all their descendants (zombies excluded: they are dead already), parents first, never `me`.
-pub fn shim_trees(procs: &[Proc], me: i32) -> Vec<Proc> {
+pub fn shim_trees(procs: &[Proc], me: Pid) -> Vec<Proc> {
     let mut children: BTreeMap<i32, Vec<&Proc>> = BTreeMap::new();
     for p in procs {
         children.entry(p.ppid).or_default().push(p);
@@ -52,19 +53,19 @@ pub fn shim_trees(procs: &[Proc], me: i32) -> Vec<Proc> {
     let mut out = Vec::new();
     let mut queue: Vec<&Proc> = procs.iter().filter(|p| p.comm.starts_with(SHIM_PREFIX)).collect();
     while let Some(p) = queue.pop() {
-        if p.pid == me || !seen.insert(p.pid) {
+        if p.pid == me || !seen.insert(p.pid.get()) {
             continue;
         }
         if p.state != 'Z' {
             out.push(p.clone());
         }
-        queue.extend(children.get(&p.pid).into_iter().flatten());
+        queue.extend(children.get(&p.pid.get()).into_iter().flatten());
     }
     out
 }
 
 /// Whether `pid` is gone or a zombie.
-pub fn is_dead(proc_dir: &Path, pid: i32) -> bool {
+pub fn is_dead(proc_dir: &Path, pid: Pid) -> bool {
     match std::fs::read_to_string(proc_dir.join(pid.to_string()).join("stat")) {
         Ok(s) => parse_stat(&s).is_none_or(|p| p.state == 'Z' || p.state == 'X'),
         Err(_) => true,
@@ -75,15 +76,21 @@ pub fn is_dead(proc_dir: &Path, pid: i32) -> bool {
 mod tests {
     use super::*;
 
-    fn p(pid: i32, ppid: i32, comm: &str) -> Proc {
-        Proc { pid, ppid, comm: comm.into(), state: 'S' }
+    fn pid(n: i32) -> Pid {
+        Pid::new(n).unwrap()
+    }
+
+    fn p(n: i32, ppid: i32, comm: &str) -> Proc {
+        Proc { pid: pid(n), ppid, comm: comm.into(), state: 'S' }
     }
 
     #[test]
     fn stat_with_odd_comm() {
         let s = "1234 (a (b) c) S 1 1234 1234 0 -1";
-        assert_eq!(parse_stat(s), Some(Proc { pid: 1234, ppid: 1, comm: "a (b) c".into(), state: 'S' }));
+        assert_eq!(parse_stat(s), Some(Proc { pid: pid(1234), ppid: 1, comm: "a (b) c".into(), state: 'S' }));
         assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("-1 (x) S 1"), None, "no process has pid -1");
+        assert_eq!(parse_stat("0 (x) S 1"), None);
     }
 
     #[test]
@@ -97,7 +104,7 @@ mod tests {
             p(20, 1, "sshd"),
             p(21, 20, "bash"),
         ];
-        let mut pids: Vec<i32> = shim_trees(&procs, 99).iter().map(|p| p.pid).collect();
+        let mut pids: Vec<i32> = shim_trees(&procs, pid(99)).iter().map(|p| p.pid.get()).collect();
         pids.sort();
         assert_eq!(pids, vec![10, 11, 12, 13]);
     }

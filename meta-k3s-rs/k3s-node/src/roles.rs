@@ -12,6 +12,7 @@
 
 use crate::agent::{self, AgentConfig, AgentError, RawInputs, Start, Target};
 use crate::cmdline;
+use crate::node::Node;
 use crate::systemd::Systemd;
 use k3s_model::flags::Command;
 use k3s_model::{paths, units};
@@ -80,7 +81,7 @@ pub enum RoleError {
     #[error(transparent)]
     Agent(#[from] AgentError),
     /// Reading the command line failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -88,7 +89,7 @@ pub enum RoleError {
         source: std::io::Error,
     },
     /// Writing the config drop-in failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Write {
         /// The file.
         path: PathBuf,
@@ -243,10 +244,11 @@ fn remove_if_present(path: &Path, out: &mut dyn Write) -> Result<(), RoleError> 
     }
 }
 
-/// Applies the request under `root`; `proc_dir` is where a live server would be seen (normally `/proc`).
+/// Applies the request to `node`; `proc_dir` is where a live server would be seen (normally `/proc`; not
+/// consulted for an image root).
 pub fn apply(
     req: &RoleRequest,
-    root: &Path,
+    node: &Node,
     proc_dir: &Path,
     systemd: &mut dyn Systemd,
     out: &mut dyn Write,
@@ -255,7 +257,7 @@ pub fn apply(
         let _ = writeln!(out, "no k3s.role= on the kernel command line; nothing to do");
         return Ok(());
     };
-    let live = root == Path::new("/");
+    let root = node.root();
     // Everything is checked before anything is written: the agent's inputs, the config keys, and (for an agent)
     // that no server runs here.
     let agent_cfg: Option<AgentConfig> = match role {
@@ -270,12 +272,13 @@ pub fn apply(
                 node_name: req.node_name.clone().map(Into::into),
                 ..Default::default()
             };
-            Some(agent::resolve(raw, root)?)
+            Some(agent::resolve(raw, node)?)
         }
         Role::Server => None,
     };
     let text = render_config(req, role)?;
     if agent_cfg.is_some()
+        && node.is_live()
         && let Some(reason) = crate::server::detect(proc_dir, systemd)
     {
         return Err(AgentError::ServerActive(reason).into());
@@ -285,7 +288,7 @@ pub fn apply(
         Role::Server => Role::Agent,
         Role::Agent => Role::Server,
     };
-    systemd.disable(if live { None } else { Some(root) }, unit(other))?;
+    systemd.disable(node.systemctl_root(), unit(other))?;
     remove_if_present(&config_dropin(root, other), out)?;
     let dropin = config_dropin(root, role);
     match &text {
@@ -303,16 +306,17 @@ pub fn apply(
     match agent_cfg {
         Some(cfg) => {
             // Checked above; the agent path checks again right before it acts.
-            let target = Target { root, proc_dir, force: false };
+            let target = Target { node, proc_dir, force: false };
             agent::apply(&cfg, &target, Start::Boot, systemd, out)?;
         }
         None => {
-            if live {
-                // The unit file shipped with the image: no reload is needed to enable and start it.
-                systemd.enable(None, units::SERVER_SERVICE)?;
-                systemd.start_no_block(units::SERVER_SERVICE)?;
-            } else {
-                systemd.enable(Some(root), units::SERVER_SERVICE)?;
+            match node {
+                Node::Live => {
+                    // The unit file shipped with the image: no reload is needed to enable and start it.
+                    systemd.enable(None, units::SERVER_SERVICE)?;
+                    systemd.start_no_block(units::SERVER_SERVICE)?;
+                }
+                Node::Image(root) => systemd.enable(Some(root), units::SERVER_SERVICE)?,
             }
             let _ = writeln!(out, "{} enabled and started", units::SERVER_SERVICE);
         }
@@ -382,7 +386,7 @@ mod tests {
         let proc_dir = crate::server::quiet_proc();
         let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.token=t%n k3s.node-ip=10.0.0.2").unwrap();
         let mut sd = Recorder::default();
-        apply(&req, root.path(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
+        apply(&req, &Node::from_root(root.path()).unwrap(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
         let dropin =
             std::fs::read_to_string(root.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf")).unwrap();
         assert!(dropin.contains("Environment=\"K3S_URL=https://10.0.0.1:6443\"\n"), "{dropin}");
@@ -397,7 +401,8 @@ mod tests {
         // The next boot with the same command line rewrites nothing.
         let before = std::fs::metadata(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
         let mut out = Vec::new();
-        apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut out).unwrap();
+        apply(&req, &Node::from_root(root.path()).unwrap(), proc_dir.path(), &mut Recorder::default(), &mut out)
+            .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(!out.contains("wrote"), "{out}");
         let after = std::fs::metadata(root.path().join("etc/rancher/k3s/agent.yaml.d/50-role-setup.yaml")).unwrap();
@@ -409,7 +414,16 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.node-ip=10.0.0.2").unwrap();
         let proc_dir = crate::server::quiet_proc();
-        assert!(apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut Vec::new()).is_err());
+        assert!(
+            apply(
+                &req,
+                &Node::from_root(root.path()).unwrap(),
+                proc_dir.path(),
+                &mut Recorder::default(),
+                &mut Vec::new()
+            )
+            .is_err()
+        );
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
     }
 
@@ -419,7 +433,7 @@ mod tests {
         let req = parse_request(b"k3s.role=server k3s.token=shared").unwrap();
         let mut sd = Recorder::default();
         let proc_dir = crate::server::quiet_proc();
-        apply(&req, root.path(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
+        apply(&req, &Node::from_root(root.path()).unwrap(), proc_dir.path(), &mut sd, &mut Vec::new()).unwrap();
         let path = root.path().join("etc/rancher/k3s/config.yaml.d/50-role-setup.yaml");
         assert!(std::fs::read_to_string(&path).unwrap().contains("token: \"shared\"\n"));
         use std::os::unix::fs::PermissionsExt;
@@ -432,13 +446,19 @@ mod tests {
     }
 
     #[test]
-    fn agent_role_next_to_a_server_refuses_before_writing() {
-        let root = tempfile::tempdir().unwrap();
+    fn agent_role_next_to_a_server_refuses_before_writing_on_the_live_node_only() {
         let proc_dir = crate::server::fake_proc(&[("1", b"init\0"), ("9", b"/usr/bin/k3s\0server\0")]);
         let req = parse_request(b"k3s.role=agent k3s.server=10.0.0.1 k3s.token=t k3s.node-ip=10.0.0.2").unwrap();
-        let err = apply(&req, root.path(), proc_dir.path(), &mut Recorder::default(), &mut Vec::new()).unwrap_err();
+        // Live: refused before the first write or systemctl call that changes anything.
+        let mut sd = Recorder::default();
+        let err = apply(&req, &Node::Live, proc_dir.path(), &mut sd, &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("refusing"), "{err}");
-        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "nothing written");
+        assert_eq!(sd.calls, vec!["is-active k3s.service".to_string()]);
+        // An image root: the build host's server is none of its business.
+        let root = tempfile::tempdir().unwrap();
+        let node = Node::from_root(root.path()).unwrap();
+        apply(&req, &node, proc_dir.path(), &mut Recorder::default(), &mut Vec::new()).unwrap();
+        assert!(node.path("/etc/rancher/k3s/agent-token").exists());
     }
 
     #[test]

@@ -61,7 +61,9 @@ pub fn detect(proc_dir: &Path, systemd: &mut dyn Systemd) -> Option<String> {
         let cmdline = match std::fs::read(entry.path().join("cmdline")) {
             Ok(c) => c,
             // The process exited between the listing and the read (ESRCH from a dying task's files).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || crate::sys::is_errno(&e, rustix::io::Errno::SRCH) => {
+                continue;
+            }
             Err(e) => return cannot(format!("{}: {e}", entry.path().join("cmdline").display())),
         };
         if is_server_cmdline(&cmdline) {

@@ -10,12 +10,23 @@ use std::process::Command;
 
 /// A failed `systemctl` call.
 #[derive(Debug, thiserror::Error)]
-#[error("systemctl {args}: {detail}")]
-pub struct SystemdError {
-    /// The arguments, space-separated.
-    pub args: String,
-    /// Exit status or spawn error.
-    pub detail: String,
+pub enum SystemdError {
+    /// `systemctl` could not be started (not installed, not executable).
+    #[error("systemctl {args}: cannot run systemctl")]
+    Spawn {
+        /// The arguments, space-separated.
+        args: String,
+        /// Why it could not start.
+        source: std::io::Error,
+    },
+    /// `systemctl` ran and failed (what it said went to the caller's stderr).
+    #[error("systemctl {args}: {status}")]
+    Failed {
+        /// The arguments, space-separated.
+        args: String,
+        /// How it exited.
+        status: std::process::ExitStatus,
+    },
 }
 
 /// What the node tools ask of systemd.
@@ -43,9 +54,11 @@ pub struct Systemctl;
 
 impl Systemctl {
     fn run(&self, args: &[&str]) -> Result<(), SystemdError> {
-        let err = |detail: String| SystemdError { args: args.join(" "), detail };
-        let status = Command::new("systemctl").args(args).status().map_err(|e| err(e.to_string()))?;
-        if status.success() { Ok(()) } else { Err(err(status.to_string())) }
+        let status = Command::new("systemctl")
+            .args(args)
+            .status()
+            .map_err(|source| SystemdError::Spawn { args: args.join(" "), source })?;
+        if status.success() { Ok(()) } else { Err(SystemdError::Failed { args: args.join(" "), status }) }
     }
 }
 

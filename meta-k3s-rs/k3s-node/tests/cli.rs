@@ -10,14 +10,14 @@ use std::path::Path;
 fn every_tool_runs_under_its_own_name_and_as_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     for t in TOOLS {
-        let link = dir.path().join(t.name);
+        let link = dir.path().join(t.name());
         std::os::unix::fs::symlink(common::binary(), &link).unwrap();
         let out = common::command(&link).arg("--help").output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}: {}", t.name, String::from_utf8_lossy(&out.stderr));
-        assert!(help.contains(&format!("Usage: {}", t.name)), "{}: {help}", t.name);
-        let out = common::tool(t.name).arg("--help").output().unwrap();
-        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{}", t.name);
+        assert!(out.status.success(), "{}: {}", t.name(), String::from_utf8_lossy(&out.stderr));
+        assert!(help.contains(&format!("Usage: {}", t.name())), "{}: {help}", t.name());
+        let out = common::tool(t.name()).arg("--help").output().unwrap();
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{}", t.name());
     }
     let out = common::tool("agent").arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
@@ -159,7 +159,7 @@ fn role_setup_unit_file_is_a_valid_oneshot_running_the_tool() {
     assert_eq!(get("[Service]", "Type"), Some("oneshot"));
     assert_eq!(get("[Service]", "RemainAfterExit"), Some("yes"));
     assert_eq!(get("[Service]", "ExecStart"), Some("/usr/bin/k3s-role-setup"));
-    assert!(TOOLS.iter().any(|t| t.name == "k3s-role-setup"));
+    assert!(TOOLS.iter().any(|t| t.name() == "k3s-role-setup"));
     assert_eq!(get("[Unit]", "ConditionKernelCommandLine"), Some("k3s.role"));
     let before = get("[Unit]", "Before").unwrap();
     for unit in [k3s_model::units::SERVER_SERVICE, k3s_model::units::AGENT_SERVICE] {
@@ -180,4 +180,61 @@ fn role_setup_unit_file_is_a_valid_oneshot_running_the_tool() {
         .expect("systemd-analyze (Debian package systemd) installed");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && err.trim().is_empty(), "systemd-analyze verify: {err}");
+}
+
+/// An error prints what failed and its cause, each once (not `...(os error 2): ...(os error 2)`).
+#[test]
+fn errors_say_their_cause_once() {
+    let missing = tempfile::tempdir().unwrap().path().join("missing");
+    let cases: [(&str, Vec<&std::ffi::OsStr>); 2] = [
+        ("check-config", vec!["--config".as_ref(), missing.as_os_str()]),
+        // Fails in validation, before anything is written or any unit is asked about.
+        ("agent", vec!["-s".as_ref(), "https://h:6443".as_ref(), "--token-file".as_ref(), missing.as_os_str()]),
+    ];
+    for (tool, args) in cases {
+        let out = common::tool(tool).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{tool}: {err}");
+        assert_eq!(err.matches("No such file or directory").count(), 1, "{tool}: {err}");
+        assert_eq!(err.matches(missing.to_str().unwrap()).count(), 1, "{tool}: {err}");
+    }
+}
+
+/// `--help` of `k3s-node` and of every tool, against the plain expected files in `tests/help/` (a help text is a
+/// user interface: a change must show up in review). `K3S_NODE_BLESS=1 cargo test -p k3s-node --test cli` rewrites
+/// them after an intended change.
+#[test]
+fn help_texts_match_their_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/help");
+    let bless = std::env::var_os("K3S_NODE_BLESS").is_some();
+    let mut cases = vec![(k3s_model::tools::MULTICALL_BINARY.to_string(), common::command(&common::binary()))];
+    for t in TOOLS {
+        cases.push((t.name().to_string(), common::tool(t.name())));
+    }
+    let mut stale = Vec::new();
+    for (name, mut cmd) in cases {
+        let out = cmd.arg("--help").output().unwrap();
+        assert!(out.status.success(), "{name} --help: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{name} --help wrote to stderr");
+        let file = dir.join(format!("{name}.txt"));
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&file, &out.stdout).unwrap();
+        } else if std::fs::read(&file).ok().as_deref() != Some(&out.stdout[..]) {
+            stale.push(format!("{}:\n{}", file.display(), String::from_utf8_lossy(&out.stdout)));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "--help differs from (or lacks) its snapshot; if intended, rerun with K3S_NODE_BLESS=1:\n{}",
+        stale.join("\n")
+    );
+    let killall = std::fs::read_to_string(dir.join("k3s-killall.sh.txt")).unwrap();
+    let first = killall.lines().next().unwrap_or_default();
+    for unit in [k3s_model::units::SERVER_SERVICE, k3s_model::units::AGENT_SERVICE] {
+        assert!(
+            first.starts_with("Stop ") && first.contains(unit),
+            "k3s-killall.sh --help must say it stops {unit}: {first}"
+        );
+    }
 }

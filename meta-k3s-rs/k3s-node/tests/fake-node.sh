@@ -1,17 +1,34 @@
 #!/bin/bash
 # A fake k3s node inside private network, mount and PID namespaces (started by tests/namespaces.rs through
-# `unshare`), then cleanup, then checks that everything k3s owns is gone and every decoy survived.
-# Usage: fake-node.sh K3S_NODE_BINARY ROOT
+# `unshare`), at the node's real paths (tmpfs over /run and /var/lib keep the host's untouched). First
+# `k3s-clean --root IMAGE` and `k3s-killall.sh --root IMAGE` must clean only the image's files and leave every
+# live thing alone (processes, mounts, links, iptables, systemd); then the live cleanup must remove everything
+# k3s owns and keep every decoy. systemd is not PID 1 here: `systemctl` is a recording fake on PATH.
+# Usage: fake-node.sh K3S_NODE_BINARY IMAGE_ROOT
 set -euo pipefail
 BIN=$1
-ROOT=$2
+IMAGE=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+mount -t tmpfs run /run && mkdir -p /run/systemd/system
+mount -t tmpfs varlib /var/lib
 ip link set lo up
+fake=$(mktemp -d -p /run)
+mkdir -p "$fake/bin" "$fake/active"
+cat > "$fake/bin/systemctl" <<FAKE
+#!/bin/sh
+echo "\$*" >> "$fake/log"
+case "\$1" in
+    is-active) [ -e "$fake/active/\$3" ] && exit 0 || exit 3 ;;
+esac
+exit 0
+FAKE
+chmod +x "$fake/bin/systemctl"
+export PATH="$fake/bin:$PATH"
 # --- decoys: must survive -----------------------------------------------------------------------------------
 ip link add decoy0 type veth peer name decoy1
-mkdir -p "$ROOT/mnt/decoy" && mount -t tmpfs decoy "$ROOT/mnt/decoy"
-mkdir -p "$ROOT/run/netns" && touch "$ROOT/run/netns/decoyns" && unshare --net="$ROOT/run/netns/decoyns" true
+mkdir -p /var/lib/decoy && mount -t tmpfs decoy /var/lib/decoy
+mkdir -p "/run/netns" && touch "/run/netns/decoyns" && unshare --net="/run/netns/decoyns" true
 iptables -N DECOY
 iptables -A DECOY -m comment --comment "not MYKUBE-thing" -j RETURN
 iptables -A INPUT -p tcp --dport 22 -j ACCEPT
@@ -22,20 +39,20 @@ DECOY_PID=$!
 ip link add cni0 type bridge && ip link set cni0 up
 ip link add flannel.1 type vxlan id 1 dstport 8472 nolearning
 for i in 1 2 3; do
-    ns="$ROOT/run/netns/cni-0000000$i-aaaa-bbbb"
+    ns="/run/netns/cni-0000000$i-aaaa-bbbb"
     touch "$ns" && unshare --net="$ns" true
     nsenter --net="$ns" ip link add eth0 type veth peer name veth$i netns $$
     ip link set veth$i master cni0 up
 done
-touch "$ROOT/run/netns/cni-stale"
+touch "/run/netns/cni-stale"
 for d in run/k3s run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs \
     run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs/proc \
     "var/lib/kubelet/pods/uid1/volumes/kubernetes.io~empty-dir/data dir" var/lib/kubelet/plugins/csi \
     var/lib/rancher/k3s/agent/containerd/snap; do
-    mkdir -p "$ROOT/$d" && mount -t tmpfs k3s "$ROOT/$d"
+    mkdir -p "/$d" && mount -t tmpfs k3s "/$d"
 done
-mount -t tmpfs stacked "$ROOT/var/lib/kubelet/plugins/csi"
-mkdir -p "$ROOT/var/lib/cni/networks/cbr0" && echo 10.42.0.5 > "$ROOT/var/lib/cni/networks/cbr0/10.42.0.5"
+mount -t tmpfs stacked "/var/lib/kubelet/plugins/csi"
+mkdir -p "/var/lib/cni/networks/cbr0" && echo 10.42.0.5 > "/var/lib/cni/networks/cbr0/10.42.0.5"
 iptables -N KUBE-SERVICES
 iptables -A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 iptables -A KUBE-SERVICES -d 10.43.0.1/32 -p tcp -m statistic --mode random --probability 0.5 -j RETURN
@@ -63,11 +80,41 @@ for _ in $(seq 100); do
 done
 [ "$(echo $KIDS | wc -w)" = 2 ] || fail "shim children did not start"
 
-k3s_mounts() { awk -v r="$ROOT/" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort; }
+# The mounts this script made (the tmpfs sources it named, its namespace files): the host's mounts are listed in
+# this mount namespace too, and are no business of the checks.
+k3s_mounts() {
+    awk '{ for (i = 7; $i != "-"; i++); t = $(i + 1); s = $(i + 2)
+           if ((t == "tmpfs" && (s == "k3s" || s == "decoy" || s == "stacked")) ||
+               (t == "nsfs" && $5 ~ /^\/run\/netns\/(decoyns|cni-0000000)/)) print $5 }' /proc/self/mountinfo | sort
+}
 before=$(k3s_mounts | wc -l)
+[ "$before" -ge 10 ] || fail "fake node has only $before mounts: $(k3s_mounts | tr '\n' ' ')"
+
+# --- an image root: its files go, nothing live is touched ------------------------------------------------------
+mkdir -p "$IMAGE/run/netns" "$IMAGE/var/lib/cni/networks/cbr0" "$IMAGE/run/k3s/keep"
+touch "$IMAGE/run/netns/cni-image" "$IMAGE/run/netns/other" "$IMAGE/var/lib/cni/networks/cbr0/10.42.0.9"
+mount -t tmpfs k3s "$IMAGE/run/k3s/keep"
+touch "$fake/active/k3s.service"  # a server "on the build host": no reason for an image root to refuse
+iptables_before=$(iptables-save | grep -v '^#')
+"$BIN" clean --root "$IMAGE" > "$fake/image-clean"
+"$BIN" killall.sh --root "$IMAGE" > "$fake/image-killall"
+cat "$fake/image-clean" "$fake/image-killall"
+[ ! -e "$IMAGE/run/netns/cni-image" ] || fail "image: pod netns file left"
+[ -e "$IMAGE/run/netns/other" ] || fail "image: other netns file removed"
+[ ! -e "$IMAGE/var/lib/cni" ] || fail "image: /var/lib/cni left"
+grep -qx "nothing to clean" "$fake/image-killall" || fail "image: second run was not a no-op"
+[ ! -e "$fake/log" ] || fail "image: systemctl called: $(cat "$fake/log")"
+grep -q " $IMAGE/run/k3s/keep " /proc/self/mountinfo || fail "image: a mount below the image root was unmounted"
+umount "$IMAGE/run/k3s/keep"
+kill -0 $SHIM || fail "image: shim killed"
+ip link show cni0 > /dev/null && ip link show veth1 > /dev/null && ip link show flannel.1 > /dev/null \
+    || fail "image: links deleted"
+[ "$(iptables-save | grep -v '^#')" = "$iptables_before" ] || fail "image: iptables changed"
+[ "$(k3s_mounts | wc -l)" = "$before" ] || fail "image: live mounts changed"
+rm -f "$fake/active/k3s.service"
 
 # --- dry run changes nothing ----------------------------------------------------------------------------------
-"$BIN" clean --dry-run --root "$ROOT" > "$shim_dir/plan"
+"$BIN" clean --dry-run > "$shim_dir/plan"
 cat "$shim_dir/plan"
 grep -q "^would kill $SHIM (containerd-shim)" "$shim_dir/plan" || fail "plan lacks the shim"
 grep -q "^would delete link veth1 (veth on cni0)" "$shim_dir/plan" || fail "plan lacks veth1"
@@ -75,17 +122,17 @@ grep -q "^would delete link veth1 (veth on cni0)" "$shim_dir/plan" || fail "plan
 ip link show cni0 > /dev/null || fail "dry run deleted cni0"
 
 # --- clean ----------------------------------------------------------------------------------------------------
-"$BIN" clean --root "$ROOT"
+"$BIN" clean
 
 # --- all k3s state gone ---------------------------------------------------------------------------------------
 if ip -o link show | grep -E ' (cni0|veth[0-9]+@|flannel\.1)'; then fail "links left"; fi
-expected_mounts=$(printf '%s\n' "$ROOT/mnt/decoy" "$ROOT/run/netns/decoyns" | sort)
+expected_mounts=$(printf '%s\n' /var/lib/decoy /run/netns/decoyns | sort)
 [ "$(k3s_mounts)" = "$expected_mounts" ] || fail "mounts left: $(k3s_mounts | tr '\n' ' ')"
-[ "$(ls "$ROOT/run/netns")" = decoyns ] || fail "netns left: $(ls "$ROOT/run/netns")"
+[ "$(ls "/run/netns")" = decoyns ] || fail "netns left: $(ls "/run/netns")"
 if iptables-save | grep -E '(^:|[ "])(KUBE-|CNI-)|FLANNEL|flannel'; then fail "iptables rules left"; fi
 if ip6tables-save | grep -E '(^:|[ "])KUBE-'; then fail "ip6tables rules left"; fi
 if iptables-legacy-save | grep -E '(^:|[ "])KUBE-'; then fail "legacy iptables rules left"; fi
-[ ! -e "$ROOT/var/lib/cni" ] || fail "/var/lib/cni left"
+[ ! -e "/var/lib/cni" ] || fail "/var/lib/cni left"
 for p in $SHIM $KIDS; do
     state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null || true)
     [ -z "$state" ] || [ "$state" = Z ] || fail "process $p survived (state $state)"
@@ -98,6 +145,6 @@ iptables-save | grep -q -- '-A DECOY -m comment --comment "not MYKUBE-thing" -j 
 kill -0 $DECOY_PID || fail "decoy process killed"
 
 # --- idempotent, also through the killall name -----------------------------------------------------------------
-"$BIN" killall.sh --root "$ROOT" | tee "$shim_dir/again"
+"$BIN" killall.sh | tee "$shim_dir/again"
 grep -qx "nothing to clean" "$shim_dir/again" || fail "second run was not a no-op"
 echo "FAKE NODE CLEAN: OK"

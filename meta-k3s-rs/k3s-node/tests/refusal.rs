@@ -1,5 +1,6 @@
 //! Refusal next to a live k3s server: a real process whose command line is `k3s server ...` runs while
-//! k3s-agent and k3s-clean are started. Own test binary, so the fake server never overlaps other tests; and its
+//! k3s-agent and k3s-clean are started on the live node (refused), and on an image root (not refused: the server
+//! is the build host's, and nothing live is touched). Own test binary, so the fake server never overlaps other tests; and its
 //! own PID namespace (the scenario re-runs this binary under `unshare --pid --mount-proc`), so a process named
 //! `k3s server` elsewhere on the machine never decides the result (root only).
 //!
@@ -75,40 +76,65 @@ fn refusal_in_own_pid_namespace() {
     }
     // In a new PID namespace this process sees only itself and its children.
     assert!(std::fs::read_to_string("/proc/1/comm").is_ok_and(|c| c.trim() != "systemd"), "not in an own PID ns");
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("var/lib/cni/networks")).unwrap();
+    // The live paths write below /etc: an overlay in this private mount namespace keeps the host's untouched.
+    let etc = tempfile::tempdir().unwrap();
+    for d in ["upper", "work"] {
+        std::fs::create_dir(etc.path().join(d)).unwrap();
+    }
+    let opts = format!("lowerdir=/etc,upperdir={0}/upper,workdir={0}/work", etc.path().display());
+    let mounted = Command::new("mount").args(["-t", "overlay", "etc", "-o", &opts, "/etc"]).status().unwrap();
+    assert!(mounted.success(), "overlay over /etc");
+    // systemd is not PID 1 here: `systemctl` is a fake on PATH that records its calls.
+    let fake = tempfile::tempdir().unwrap();
+    let log = fake.path().join("log");
+    let script = format!("#!/bin/sh\necho \"$*\" >> {}\nexit 0\n", log.display());
+    std::fs::write(fake.path().join("systemctl"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fake.path().join("systemctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", fake.path().display(), std::env::var("PATH").unwrap_or_default());
+    let tool = |name: &str| {
+        let mut c = common::tool(name);
+        c.env("PATH", &path);
+        c
+    };
+    let dropin = std::path::Path::new("/etc/systemd/system/k3s-agent.service.d/10-env.conf");
+    let image = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(image.path().join("var/lib/cni/networks")).unwrap();
     let server = FakeServer::start();
 
-    let out = common::tool("agent")
-        .args(["--no-start", "-t", "tok", "-s", "https://h:6443", "--root"])
-        .arg(root.path())
-        .output()
-        .unwrap();
+    // The live node: refused, nothing written or cleaned.
+    let out = tool("agent").args(["--no-start", "-t", "tok", "-s", "https://h:6443"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refusing") && err.contains(&format!("process {}", server.0.id())), "{err}");
-    assert!(!root.path().join("etc").exists(), "nothing written");
-
-    let out = common::tool("clean").arg("--root").arg(root.path()).output().unwrap();
+    assert!(!dropin.exists(), "nothing written");
+    let out = tool("clean").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refusing to clean up"), "{err}");
-    assert!(root.path().join("var/lib/cni/networks").exists(), "nothing removed");
+    assert!(!log.exists(), "no systemctl call changed anything");
 
-    let out = common::tool("agent")
-        .args(["--no-start", "--force", "-t", "tok", "-s", "https://h:6443", "--root"])
-        .arg(root.path())
-        .output()
-        .unwrap();
+    // An image root: the build host's server is no reason to refuse, and it keeps running.
+    let out =
+        tool("agent").args(["--no-start", "-t", "tok", "-s", "https://h:6443", "--root"]).arg(image.path()).output();
+    let out = out.unwrap();
+    assert!(out.status.success(), "image root: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(image.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf").exists());
+    let out = tool("clean").arg("--root").arg(image.path()).output().unwrap();
+    assert!(out.status.success(), "image root: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(!image.path().join("var/lib/cni").exists(), "the image's CNI state is removed");
+    assert!(std::path::Path::new(&format!("/proc/{}", server.0.id())).exists(), "the server was left alone");
+    assert!(!dropin.exists(), "the live node untouched");
+
+    // The live node with --force: goes ahead.
+    let out = tool("agent").args(["--no-start", "--force", "-t", "tok", "-s", "https://h:6443"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(root.path().join("etc/systemd/system/k3s-agent.service.d/10-env.conf").exists());
+    assert!(dropin.exists());
 
     drop(server);
-    let out = common::tool("agent")
-        .args(["--no-start", "-t", "tok2", "-s", "https://h:6443", "--root"])
-        .arg(root.path())
-        .output()
-        .unwrap();
+    let out = tool("agent").args(["--no-start", "-t", "tok2", "-s", "https://h:6443"]).output().unwrap();
     assert!(out.status.success(), "server gone: {}", String::from_utf8_lossy(&out.stderr));
+    let status = Command::new("umount").arg("/etc").status().unwrap();
+    assert!(status.success(), "umount /etc");
     println!("REFUSAL: OK");
 }

@@ -6,6 +6,7 @@
 //!
 //! Nothing here touches the network: cargo runs offline, everything else comes from files on disk, so rendering is
 //! deterministic. Both expensive steps are cached (`cache`), keyed by what determines their result.
+#![forbid(unsafe_code)]
 
 pub mod archive;
 pub mod cache;

@@ -5,6 +5,7 @@
 //! recipe; [`import`] reads them out of existing BitBake includes and fact tables; [`render`] turns facts plus a
 //! module list into the `*-go-mods.inc` / `*-licenses.inc` pair OE-Core's `go-mod` class and BitBake's
 //! `gomod://` / `gomodgit://` fetchers consume, offline and byte-for-byte deterministic.
+#![forbid(unsafe_code)]
 
 pub mod import;
 pub mod license;

@@ -104,7 +104,7 @@ pub enum FactsError {
         source_name: String,
     },
     /// File could not be read.
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Io {
         /// File.
         path: String,
@@ -333,6 +333,22 @@ impl Facts {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_io_error_says_its_cause_once() {
+        // A directory cannot be read as a file: EISDIR, not the "missing means empty" case.
+        let dir = std::env::temp_dir();
+        let err = Facts::load(&dir).unwrap_err();
+        let mut text = err.to_string();
+        let mut next = std::error::Error::source(&err);
+        while let Some(cause) = next {
+            text = format!("{text}: {cause}");
+            next = cause.source();
+        }
+        assert_eq!(text.matches("directory").count(), 1, "{text}");
+        assert!(text.starts_with(&format!("reading {}: ", dir.display())), "{text}");
+    }
+
     use super::*;
 
     const SHA: &str = "c895c6fe62f9a4ab59c3e780be29059e3ed71a80e12e36ac61708fd906bc0039";

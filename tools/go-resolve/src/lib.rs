@@ -5,6 +5,7 @@
 //! Network use is bounded and repeatable: `jobs` parallel workers, retries with exponential backoff for transient
 //! failures, and a content cache (`download/` in the proxy layout, `vcs/` bare repositories) so a rerun only
 //! reads the disk. Every failure names its module version; all failures are reported together.
+#![forbid(unsafe_code)]
 
 pub mod proxy;
 pub mod vcs;
@@ -60,6 +61,105 @@ pub struct Report {
     pub unidentified_licenses: Vec<String>,
 }
 
+/// Why one module version could not be resolved. Messages say what was attempted; causes are sources.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// A git or go-get step failed.
+    #[error(transparent)]
+    Vcs(#[from] vcs::VcsError),
+    /// A proxy request failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// A downloaded zip could not be opened or read.
+    #[error("{}{}", path.display(), entry.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    ZipIo {
+        /// The zip.
+        path: PathBuf,
+        /// The entry being read, if any.
+        entry: Option<String>,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A downloaded file is not a valid zip.
+    #[error("{}: not a zip", path.display())]
+    Zip {
+        /// The zip.
+        path: PathBuf,
+        /// What the zip reader said.
+        source: zip::result::ZipError,
+    },
+    /// `<subdir>/go.mod` is missing at the commit.
+    #[error("{repo}@{commit}: no {path} for {module}; BitBake's gomodgit would synthesise a bare go.mod")]
+    NoGoMod {
+        /// The repository.
+        repo: String,
+        /// The commit.
+        commit: String,
+        /// The go.mod path looked for.
+        path: String,
+        /// The module version.
+        module: String,
+        /// Why it could not be read.
+        source: Box<vcs::VcsError>,
+    },
+    /// That go.mod does not parse.
+    #[error("{repo}@{commit}")]
+    GoMod {
+        /// The repository.
+        repo: String,
+        /// The commit.
+        commit: String,
+        /// The parse error (names the file and line).
+        source: gomod::ParseError,
+    },
+    /// That go.mod declares another major version.
+    #[error("{repo}@{commit}:{path} declares module {declared:?}, another major version than {module}")]
+    MajorVersion {
+        /// The repository.
+        repo: String,
+        /// The commit.
+        commit: String,
+        /// The go.mod path.
+        path: String,
+        /// The module line.
+        declared: String,
+        /// The module version.
+        module: String,
+    },
+    /// No tag for the version.
+    #[error("{repo}: no tag refs/tags/{tag} (git ls-remote)")]
+    NoTag {
+        /// The repository.
+        repo: String,
+        /// The tag looked for (without `refs/tags/`).
+        tag: String,
+    },
+    /// The `direct` element of GOPROXY failed.
+    #[error("direct")]
+    Direct(#[source] Box<ModuleError>),
+    /// GOPROXY's `off` was reached.
+    #[error("GOPROXY=off disallows downloading it")]
+    Off,
+    /// Nothing to try.
+    #[error("GOPROXY list is empty")]
+    EmptyList,
+    /// Every GOPROXY element tried failed (each with its own cause, in order).
+    #[error("{}", .0.iter().map(|e| error_chain(e)).collect::<Vec<_>>().join("; "))]
+    Attempts(Vec<ModuleError>),
+}
+
+/// An error and its causes on one line, `error: cause: ...` (as anyhow's `{:#}`), for lists of failures.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
 /// Resolve failures.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -108,19 +208,24 @@ fn license_fact(data: &[u8]) -> LicenseFact {
 }
 
 /// License files at the module root inside a proxy zip (`<module>@<version>/LICENSE`).
-fn zip_licenses(path: &std::path::Path, m: &ModuleVersion) -> Result<BTreeMap<String, LicenseFact>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("{}: not a zip: {e}", path.display()))?;
+fn zip_licenses(path: &std::path::Path, m: &ModuleVersion) -> Result<BTreeMap<String, LicenseFact>, ModuleError> {
+    let f =
+        std::fs::File::open(path).map_err(|source| ModuleError::ZipIo { path: path.into(), entry: None, source })?;
+    let mut z = zip::ZipArchive::new(f).map_err(|source| ModuleError::Zip { path: path.into(), source })?;
     let prefix = format!("{}@{}/", m.path, m.version);
     let mut out = BTreeMap::new();
     for i in 0..z.len() {
-        let mut e = z.by_index(i).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut e = z.by_index(i).map_err(|source| ModuleError::Zip { path: path.into(), source })?;
         let Some(name) = e.name().strip_prefix(&prefix).map(str::to_owned) else { continue };
         if name.contains('/') || !is_license_name(&name) || e.is_dir() {
             continue;
         }
         let mut data = Vec::new();
-        e.read_to_end(&mut data).map_err(|e| format!("{}: {name}: {e}", path.display()))?;
+        e.read_to_end(&mut data).map_err(|source| ModuleError::ZipIo {
+            path: path.into(),
+            entry: Some(name.clone()),
+            source,
+        })?;
         out.insert(name, license_fact(&data));
     }
     Ok(out)
@@ -139,7 +244,7 @@ impl Ctx<'_> {
         m.entry(repo.to_owned()).or_default().clone()
     }
 
-    fn one(&self, m: &ModuleVersion, need: Need, known: &ModFacts) -> Result<ModFacts, String> {
+    fn one(&self, m: &ModuleVersion, need: Need, known: &ModFacts) -> Result<ModFacts, ModuleError> {
         let mut out = ModFacts::default();
         // Known git source (imported or resolved before): licenses, or the go.mod evidence at its commit, may be
         // missing.
@@ -168,10 +273,10 @@ impl Ctx<'_> {
         let ext = if need == Need::Zip { Ext::Zip } else { Ext::Mod };
         let mut errors = Vec::new();
         for item in &items {
-            let r: Result<(), String> = match &item.entry {
+            let r: Result<(), ModuleError> = match &item.entry {
                 ProxyEntry::Off => {
-                    errors.push("GOPROXY=off disallows downloading it".to_owned());
-                    return Err(errors.join("; "));
+                    errors.push(ModuleError::Off);
+                    return Err(ModuleError::Attempts(errors));
                 }
                 ProxyEntry::Url(base) => match self.client.fetch(base, &m.path, &m.version, ext) {
                     Ok(f) => {
@@ -186,27 +291,27 @@ impl Ctx<'_> {
                         return Ok(out);
                     }
                     Err(e @ FetchError::NotFound { .. }) => {
-                        errors.push(e.to_string());
+                        errors.push(e.into());
                         continue;
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(e.into()),
                 },
                 ProxyEntry::Direct => match self.direct(m, need) {
                     Ok(f) => return Ok(f),
-                    Err(e) => Err(format!("direct: {e}")),
+                    Err(e) => Err(ModuleError::Direct(Box::new(e))),
                 },
             };
             if let Err(e) = r {
                 errors.push(e);
                 if !item.fallback_on_any_error {
-                    return Err(errors.join("; "));
+                    return Err(ModuleError::Attempts(errors));
                 }
             }
         }
-        Err(if errors.is_empty() { "GOPROXY list is empty".into() } else { errors.join("; ") })
+        Err(if errors.is_empty() { ModuleError::EmptyList } else { ModuleError::Attempts(errors) })
     }
 
-    fn direct(&self, m: &ModuleVersion, need: Need) -> Result<ModFacts, String> {
+    fn direct(&self, m: &ModuleVersion, need: Need) -> Result<ModFacts, ModuleError> {
         let insecure = matches_prefix(&self.opts.insecure, &m.path);
         let mapped = self.opts.repo_map.iter().find(|(p, _)| m.path == *p || m.path.starts_with(&format!("{p}/")));
         let root = match mapped {
@@ -226,11 +331,10 @@ impl Ctx<'_> {
                     (repo.expand(short)?, String::new())
                 }
                 None => {
-                    return Err(format!(
-                        "{}: no tag refs/tags/{prefix}{} (git ls-remote)",
-                        root.repo,
-                        m.version.trim_end_matches("+incompatible")
-                    ));
+                    return Err(ModuleError::NoTag {
+                        repo: root.repo.clone(),
+                        tag: format!("{prefix}{}", m.version.trim_end_matches("+incompatible")),
+                    });
                 }
             },
         };
@@ -251,14 +355,14 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    fn git_licenses(&self, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, String> {
+    fn git_licenses(&self, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, ModuleError> {
         let lock = self.repo_lock(&g.repo);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let repo = vcs::CachedRepo::open(&self.opts.cache, &g.repo)?;
         Self::licenses_in(&repo, g)
     }
 
-    fn licenses_in(repo: &vcs::CachedRepo, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, String> {
+    fn licenses_in(repo: &vcs::CachedRepo, g: &GitFact) -> Result<BTreeMap<String, LicenseFact>, ModuleError> {
         repo.ensure(&g.commit)?;
         let mut out = BTreeMap::new();
         for name in repo.files_in(&g.commit, &g.subdir)? {
@@ -284,7 +388,7 @@ impl Ctx<'_> {
 /// whose `<subdir>/go.mod` is missing but whose `<subdir>/vN/go.mod` exists (etcd's `client/v3`) gets that subdir.
 /// Fails when no go.mod is there (BitBake's gomodgit would write a bare one and zip the wrong tree) or when the
 /// declared path has another major version.
-pub fn verify_git_module(repo: &vcs::CachedRepo, m: &ModuleVersion, g: &mut GitFact) -> Result<(), String> {
+pub fn verify_git_module(repo: &vcs::CachedRepo, m: &ModuleVersion, g: &mut GitFact) -> Result<(), ModuleError> {
     let gomod_at = |dir: &str| if dir.is_empty() { "go.mod".to_owned() } else { format!("{dir}/go.mod") };
     if let Some(sfx) = gomod::major_suffix(&m.path).filter(|s| s.starts_with('/'))
         && !repo.exists(&g.commit, &gomod_at(&g.subdir))
@@ -295,16 +399,27 @@ pub fn verify_git_module(repo: &vcs::CachedRepo, m: &ModuleVersion, g: &mut GitF
         }
     }
     let path = gomod_at(&g.subdir);
-    let text = repo.read(&g.commit, &path).map_err(|e| {
-        format!("{}@{}: no {path} for {m} ({e}); BitBake's gomodgit would synthesise a bare go.mod", g.repo, g.commit)
+    let text = repo.read(&g.commit, &path).map_err(|source| ModuleError::NoGoMod {
+        repo: g.repo.clone(),
+        commit: g.commit.clone(),
+        path: path.clone(),
+        module: m.to_string(),
+        source: Box::new(source),
     })?;
     let text = String::from_utf8_lossy(&text);
-    let gm = gomod::GoMod::parse(&path, &text).map_err(|e| format!("{}@{}: {e}", g.repo, g.commit))?;
+    let gm = gomod::GoMod::parse(&path, &text).map_err(|source| ModuleError::GoMod {
+        repo: g.repo.clone(),
+        commit: g.commit.clone(),
+        source,
+    })?;
     if gomod::major_suffix(&gm.module) != gomod::major_suffix(&m.path) {
-        return Err(format!(
-            "{}@{}:{path} declares module {:?}, another major version than {m}",
-            g.repo, g.commit, gm.module
-        ));
+        return Err(ModuleError::MajorVersion {
+            repo: g.repo.clone(),
+            commit: g.commit.clone(),
+            path,
+            declared: gm.module,
+            module: m.to_string(),
+        });
     }
     g.module = gm.module;
     g.checked_at = format!("{}@{}", g.repo, g.commit);
@@ -352,7 +467,8 @@ pub fn resolve(
         indicatif::ProgressBar::hidden()
     };
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<ModFacts, String>>>> = Mutex::new(vec![None; work.len()]);
+    let results: Mutex<Vec<Option<Result<ModFacts, ModuleError>>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(work.len()).collect());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.clamp(1, 64).min(work.len()) {
             s.spawn(|| {
@@ -383,7 +499,7 @@ pub fn resolve(
                 }
                 found.modules.insert(m.clone(), f);
             }
-            Some(Err(e)) => failed.push(format!("{m}: {e}")),
+            Some(Err(e)) => failed.push(format!("{m}: {}", error_chain(&e))),
             None => failed.push(format!("{m}: worker did not finish")),
         }
     }
@@ -406,6 +522,36 @@ mod tests {
         assert!(!matches_prefix(&p, "example.com/privateer"));
         assert!(matches_prefix(&p, "git.corp/x/y"));
         assert!(!matches_prefix(&[], "a"));
+    }
+
+    #[test]
+    fn failures_say_each_cause_once() {
+        let enoent = || std::io::Error::from_raw_os_error(2);
+        let cause = enoent().to_string();
+        let spawn = || vcs::VcsError::Spawn { args: "ls-remote https://x".into(), source: enoent() };
+        let errors = [
+            ModuleError::from(spawn()),
+            ModuleError::Direct(Box::new(spawn().into())),
+            ModuleError::NoGoMod {
+                repo: "https://x".into(),
+                commit: "c".into(),
+                path: "go.mod".into(),
+                module: "x@v1.0.0".into(),
+                source: Box::new(spawn()),
+            },
+            ModuleError::ZipIo { path: "/cache/x.zip".into(), entry: None, source: enoent() },
+            ModuleError::Attempts(vec![ModuleError::Off, ModuleError::Direct(Box::new(spawn().into()))]),
+            ModuleError::from(vcs::VcsError::CreateDir { path: "/cache/vcs".into(), source: enoent() }),
+        ];
+        for e in &errors {
+            let text = error_chain(e);
+            assert_eq!(text.matches(&cause).count(), 1, "{text}");
+        }
+        assert_eq!(
+            error_chain(&errors[1]),
+            format!("direct: running git ls-remote https://x: {cause}"),
+            "what was attempted, then why"
+        );
     }
 
     #[test]

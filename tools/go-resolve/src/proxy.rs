@@ -28,12 +28,23 @@ pub struct ProxyListItem {
     pub fallback_on_any_error: bool,
 }
 
+/// A GOPROXY value that is not a list the go command accepts.
+#[derive(Debug, thiserror::Error)]
+pub enum GoproxyError {
+    /// Nothing given.
+    #[error("GOPROXY is empty (the go command would use https://proxy.golang.org,direct)")]
+    Empty,
+    /// An element that is neither a URL nor a keyword.
+    #[error("GOPROXY element {0:?} is not a http(s):// or file:// URL, direct or off")]
+    Element(String),
+}
+
 /// Parses a GOPROXY value (`https://proxy.golang.org,direct`, `a|b,off`).
-pub fn parse_goproxy(value: &str) -> Result<Vec<ProxyListItem>, String> {
+pub fn parse_goproxy(value: &str) -> Result<Vec<ProxyListItem>, GoproxyError> {
     let mut out = Vec::new();
     let mut rest = value.trim();
     if rest.is_empty() {
-        return Err("GOPROXY is empty (the go command would use https://proxy.golang.org,direct)".into());
+        return Err(GoproxyError::Empty);
     }
     while !rest.is_empty() {
         let end = rest.find([',', '|']).unwrap_or(rest.len());
@@ -48,7 +59,7 @@ pub fn parse_goproxy(value: &str) -> Result<Vec<ProxyListItem>, String> {
                 ProxyEntry::Url(url.trim_end_matches('/').to_owned())
             }
             other => {
-                return Err(format!("GOPROXY element {other:?} is not a http(s):// or file:// URL, direct or off"));
+                return Err(GoproxyError::Element(other.to_owned()));
             }
         };
         out.push(ProxyListItem { entry, fallback_on_any_error: sep == Some('|') });
@@ -67,13 +78,47 @@ pub enum FetchError {
         /// Status text.
         status: String,
     },
-    /// Anything else (after retries).
+    /// The server answered with another failure (after retries).
     #[error("{url}: {message}")]
     Other {
         /// Requested URL.
         url: String,
-        /// Cause.
+        /// What was wrong (`HTTP 500 (after 4 attempts)`).
         message: String,
+    },
+    /// The request itself failed (connection, TLS, ...; after retries).
+    #[error("{url}")]
+    Http {
+        /// Requested URL.
+        url: String,
+        /// Why.
+        source: Box<ureq::Error>,
+    },
+    /// A local file step failed.
+    #[error("{url}: {what}")]
+    Io {
+        /// Requested URL.
+        url: String,
+        /// What was being done (`writing /cache/...part`).
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The module path or version cannot be escaped for a proxy URL.
+    #[error("{url}")]
+    Escape {
+        /// The module's URL prefix.
+        url: String,
+        /// Why.
+        source: gomod::EscapeError,
+    },
+    /// A `.info` document is not JSON.
+    #[error("{url}: bad .info JSON")]
+    Json {
+        /// Requested URL.
+        url: String,
+        /// Why.
+        source: serde_json::Error,
     },
 }
 
@@ -148,9 +193,9 @@ impl ProxyClient {
 
     /// GETs `url` into `dest` (atomically: temp file + rename), retrying transient failures.
     pub fn download(&self, url: &str, dest: &Path) -> Result<(), FetchError> {
-        let other = |m: String| FetchError::Other { url: url.to_owned(), message: m };
+        let io = |what: String| move |source| FetchError::Io { url: url.to_owned(), what, source };
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| other(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         }
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = dest.with_file_name(format!(".{name}.part{}", std::process::id()));
@@ -158,7 +203,7 @@ impl ProxyClient {
         loop {
             match self.try_download(url, &tmp) {
                 Ok(()) => {
-                    return std::fs::rename(&tmp, dest).map_err(|e| other(format!("renaming into the cache: {e}")));
+                    return std::fs::rename(&tmp, dest).map_err(io("renaming into the cache".into()));
                 }
                 Err(e @ FetchError::NotFound { .. }) => {
                     let _ = std::fs::remove_file(&tmp);
@@ -183,16 +228,18 @@ impl ProxyClient {
 
     fn try_download(&self, url: &str, tmp: &Path) -> Result<(), FetchError> {
         let other = |m: String| FetchError::Other { url: url.to_owned(), message: m };
+        let io = |what: String| move |source| FetchError::Io { url: url.to_owned(), what, source };
         if let Some(path) = url.strip_prefix("file://") {
             return match std::fs::copy(path, tmp) {
                 Ok(_) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     Err(FetchError::NotFound { url: url.to_owned(), status: "no such file".into() })
                 }
-                Err(e) => Err(other(e.to_string())),
+                Err(e) => Err(io(format!("copying {path}"))(e)),
             };
         }
-        let mut resp = self.agent.get(url).call().map_err(|e| other(e.to_string()))?;
+        let mut resp =
+            self.agent.get(url).call().map_err(|e| FetchError::Http { url: url.to_owned(), source: Box::new(e) })?;
         let status = resp.status().as_u16();
         if status == 404 || status == 410 {
             return Err(FetchError::NotFound { url: url.to_owned(), status: status.to_string() });
@@ -200,17 +247,17 @@ impl ProxyClient {
         if status != 200 {
             return Err(other(format!("HTTP {status}")));
         }
-        let mut f = std::fs::File::create(tmp).map_err(|e| other(format!("creating {}: {e}", tmp.display())))?;
+        let mut f = std::fs::File::create(tmp).map_err(io(format!("creating {}", tmp.display())))?;
         let mut reader = resp.body_mut().as_reader();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let n = reader.read(&mut buf).map_err(|e| other(format!("reading body: {e}")))?;
+            let n = reader.read(&mut buf).map_err(io("reading the body".into()))?;
             if n == 0 {
                 break;
             }
-            f.write_all(&buf[..n]).map_err(|e| other(format!("writing {}: {e}", tmp.display())))?;
+            f.write_all(&buf[..n]).map_err(io(format!("writing {}", tmp.display())))?;
         }
-        f.sync_all().map_err(|e| other(e.to_string()))?;
+        f.sync_all().map_err(io(format!("syncing {}", tmp.display())))?;
         Ok(())
     }
 
@@ -219,14 +266,18 @@ impl ProxyClient {
         let dir = self.cache.join("tmp");
         let dest = dir.join(format!("get-{}-{:?}", std::process::id(), std::thread::current().id()));
         self.download(url, &dest)?;
-        let text = std::fs::read(&dest).map_err(|e| FetchError::Other { url: url.into(), message: e.to_string() });
+        let text = std::fs::read(&dest).map_err(|source| FetchError::Io {
+            url: url.into(),
+            what: format!("reading {}", dest.display()),
+            source,
+        });
         let _ = std::fs::remove_file(&dest);
         Ok(String::from_utf8_lossy(&text?).into_owned())
     }
 
     /// `<base>/<module>/@v/<version>.<ext>`, from the content cache when present (a rerun costs no network).
     pub fn fetch(&self, base: &str, module: &str, version: &str, ext: Ext) -> Result<Fetched, FetchError> {
-        let bad = |e: gomod::EscapeError| FetchError::Other { url: format!("{base}/{module}"), message: e.to_string() };
+        let bad = |source| FetchError::Escape { url: format!("{base}/{module}"), source };
         let em = escape_path(module).map_err(bad)?;
         let ev = escape_version(version).map_err(bad)?;
         let rel = format!("{em}/@v/{ev}.{}", ext.as_str());
@@ -235,13 +286,17 @@ impl ProxyClient {
         if !path.is_file() {
             self.download(&url, &path)?;
         }
-        let sha256 = sha256_file(&path).map_err(|e| FetchError::Other { url, message: e.to_string() })?;
+        let sha256 = sha256_file(&path).map_err(|source| FetchError::Io {
+            url,
+            what: format!("hashing {}", path.display()),
+            source,
+        })?;
         Ok(Fetched { sha256, path })
     }
 
     /// `<base>/<module>/@v/list`: the versions the proxy knows (not cached: it changes).
     pub fn list(&self, base: &str, module: &str) -> Result<Vec<String>, FetchError> {
-        let em = escape_path(module).map_err(|e| FetchError::Other { url: base.into(), message: e.to_string() })?;
+        let em = escape_path(module).map_err(|source| FetchError::Escape { url: base.into(), source })?;
         let text = self.get_text(&format!("{base}/{em}/@v/list"))?;
         Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
     }
@@ -250,10 +305,13 @@ impl ProxyClient {
     pub fn info(&self, base: &str, module: &str, version: &str) -> Result<(String, String), FetchError> {
         let f = self.fetch(base, module, version, Ext::Info)?;
         let url = format!("{base}/{module}/@v/{version}.info");
-        let text = std::fs::read_to_string(&f.path)
-            .map_err(|e| FetchError::Other { url: url.clone(), message: e.to_string() })?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| FetchError::Other { url: url.clone(), message: format!("bad .info JSON: {e}") })?;
+        let text = std::fs::read_to_string(&f.path).map_err(|source| FetchError::Io {
+            url: url.clone(),
+            what: format!("reading {}", f.path.display()),
+            source,
+        })?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| FetchError::Json { url: url.clone(), source })?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         match (s("Version"), s("Time")) {
             (Some(ver), time) => Ok((ver, time.unwrap_or_default())),

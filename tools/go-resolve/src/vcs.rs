@@ -7,7 +7,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::proxy::{ProxyClient, hex};
+use crate::proxy::{FetchError, ProxyClient, hex};
 
 /// A module path prefix and the repository holding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,16 +98,64 @@ pub fn parse_go_import(html: &str, module: &str) -> Option<RepoRoot> {
     None
 }
 
+/// Why a git or go-get step failed. Each message says what was attempted; the cause is its source.
+#[derive(Debug, thiserror::Error)]
+pub enum VcsError {
+    /// `git` could not be started.
+    #[error("running git {args}")]
+    Spawn {
+        /// The git arguments.
+        args: String,
+        /// Why it could not start.
+        source: std::io::Error,
+    },
+    /// `git` ran and failed.
+    #[error("git {args}: {stderr}")]
+    Git {
+        /// The git arguments.
+        args: String,
+        /// What git said (trimmed).
+        stderr: String,
+    },
+    /// The cache directory could not be created.
+    #[error("creating {}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Neither a fetch by id nor of every ref brought the commit.
+    #[error("{repo}: commit {commit} not found")]
+    CommitNotFound {
+        /// The repository.
+        repo: String,
+        /// The commit.
+        commit: String,
+    },
+    /// The go-get page could not be fetched.
+    #[error("go-get discovery")]
+    Discovery {
+        /// Why.
+        source: FetchError,
+    },
+    /// The go-get page names no git repository.
+    #[error("go-get discovery: {url} has no <meta name=\"go-import\"> for a git repository")]
+    NoGoImport {
+        /// The page.
+        url: String,
+    },
+}
+
 /// Finds the repository of `module`: built-in table, else `https://<module>?go-get=1` (`http://` when `insecure`).
-pub fn discover(client: &ProxyClient, module: &str, insecure: bool) -> Result<RepoRoot, String> {
+pub fn discover(client: &ProxyClient, module: &str, insecure: bool) -> Result<RepoRoot, VcsError> {
     if let Some(r) = vanity(module) {
         return Ok(r);
     }
     let scheme = if insecure { "http" } else { "https" };
     let url = format!("{scheme}://{module}?go-get=1");
-    let html = client.get_text(&url).map_err(|e| format!("go-get discovery: {e}"))?;
-    parse_go_import(&html, module)
-        .ok_or_else(|| format!("go-get discovery: {url} has no <meta name=\"go-import\"> for a git repository"))
+    let html = client.get_text(&url).map_err(|source| VcsError::Discovery { source })?;
+    parse_go_import(&html, module).ok_or(VcsError::NoGoImport { url })
 }
 
 /// The module's directory in the repository with and without the major-version element, and the tag prefix.
@@ -135,21 +183,24 @@ pub fn pseudo_commit(version: &str) -> Option<&str> {
     .then_some(hash)
 }
 
-fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, String> {
+fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, VcsError> {
     let mut c = Command::new("git");
     if let Some(d) = dir {
         c.arg("-C").arg(d);
     }
     c.args(args).env("GIT_TERMINAL_PROMPT", "0");
-    let out = c.output().map_err(|e| format!("running git: {e}"))?;
+    let out = c.output().map_err(|source| VcsError::Spawn { args: args.join(" "), source })?;
     if !out.status.success() {
-        return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(VcsError::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `git ls-remote <repo>` → (commit, ref) pairs.
-pub fn ls_remote(repo: &str) -> Result<Vec<(String, String)>, String> {
+pub fn ls_remote(repo: &str) -> Result<Vec<(String, String)>, VcsError> {
     let out = git(None, &["ls-remote", repo])?;
     Ok(out
         .lines()
@@ -181,10 +232,10 @@ pub struct CachedRepo {
 
 impl CachedRepo {
     /// Opens (creating) the cache repository for `repo` under `cache/vcs/`.
-    pub fn open(cache: &Path, repo: &str) -> Result<CachedRepo, String> {
+    pub fn open(cache: &Path, repo: &str) -> Result<CachedRepo, VcsError> {
         let dir = cache.join("vcs").join(hex(&Sha256::digest(repo.as_bytes())));
         if !dir.join("HEAD").is_file() {
-            std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(|source| VcsError::CreateDir { path: dir.clone(), source })?;
             git(Some(&dir), &["init", "--bare", "-q"])?;
         }
         Ok(CachedRepo { dir, repo: repo.to_owned() })
@@ -201,7 +252,7 @@ impl CachedRepo {
     }
 
     /// Makes `commit` available locally (shallow fetch by id, else every ref).
-    pub fn ensure(&self, commit: &str) -> Result<(), String> {
+    pub fn ensure(&self, commit: &str) -> Result<(), VcsError> {
         if self.has(commit) {
             return Ok(());
         }
@@ -209,16 +260,20 @@ impl CachedRepo {
             return Ok(());
         }
         self.fetch_all()?;
-        if self.has(commit) { Ok(()) } else { Err(format!("{}: commit {commit} not found", self.repo)) }
+        if self.has(commit) {
+            Ok(())
+        } else {
+            Err(VcsError::CommitNotFound { repo: self.repo.clone(), commit: commit.to_owned() })
+        }
     }
 
     /// Fetches every ref (to find a pseudo-version's commit that no tag points at).
-    pub fn fetch_all(&self) -> Result<(), String> {
+    pub fn fetch_all(&self) -> Result<(), VcsError> {
         git(Some(&self.dir), &["fetch", "-q", "--no-write-fetch-head", &self.repo, "+refs/*:refs/*"]).map(|_| ())
     }
 
     /// Full commit for an abbreviated one.
-    pub fn expand(&self, short: &str) -> Result<String, String> {
+    pub fn expand(&self, short: &str) -> Result<String, VcsError> {
         Ok(git(Some(&self.dir), &["rev-parse", "--verify", &format!("{short}^{{commit}}")])?.trim().to_owned())
     }
 
@@ -228,22 +283,24 @@ impl CachedRepo {
     }
 
     /// Names of the files directly in `dir` ("" = root) at `commit`.
-    pub fn files_in(&self, commit: &str, dir: &str) -> Result<Vec<String>, String> {
+    pub fn files_in(&self, commit: &str, dir: &str) -> Result<Vec<String>, VcsError> {
         let spec = if dir.is_empty() { commit.to_owned() } else { format!("{commit}:{dir}") };
         let out = git(Some(&self.dir), &["ls-tree", "--name-only", &spec])?;
         Ok(out.lines().map(str::to_owned).collect())
     }
 
     /// Blob contents.
-    pub fn read(&self, commit: &str, path: &str) -> Result<Vec<u8>, String> {
+    pub fn read(&self, commit: &str, path: &str) -> Result<Vec<u8>, VcsError> {
+        let spec = format!("{commit}:{path}");
+        let args = || format!("cat-file blob {spec}");
         let out = Command::new("git")
             .arg("-C")
             .arg(&self.dir)
-            .args(["cat-file", "blob", &format!("{commit}:{path}")])
+            .args(["cat-file", "blob", &spec])
             .output()
-            .map_err(|e| format!("running git: {e}"))?;
+            .map_err(|source| VcsError::Spawn { args: args(), source })?;
         if !out.status.success() {
-            return Err(format!("git cat-file {commit}:{path}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(VcsError::Git { args: args(), stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned() });
         }
         Ok(out.stdout)
     }

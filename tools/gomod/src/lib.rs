@@ -4,6 +4,7 @@
 //! Both parsers are strict in the way the `go` command is: a line they cannot read is an error naming the file,
 //! the line and what was expected, never a silently skipped requirement (a skipped line would become a missing
 //! module in a BitBake recipe, found only at build time).
+#![forbid(unsafe_code)]
 
 mod escape;
 pub mod fuzz;

@@ -262,7 +262,7 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                 .or_else(|| std::env::var("GOPROXY").ok().filter(|s| !s.is_empty()))
                 .unwrap_or_else(|| "https://proxy.golang.org,direct".into());
             let opts = go_resolve::Options {
-                goproxy: go_resolve::proxy::parse_goproxy(&goproxy).map_err(anyhow::Error::msg)?,
+                goproxy: go_resolve::proxy::parse_goproxy(&goproxy)?,
                 noproxy: env_list(noproxy, &["GONOPROXY", "GOPRIVATE"]),
                 insecure: env_list(insecure, &["GOINSECURE"]),
                 repo_map,
@@ -355,9 +355,9 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                         continue;
                     }
                     None => {
-                        let r = go_resolve::vcs::CachedRepo::open(&cache, &g.repo).map_err(anyhow::Error::msg)?;
+                        let r = go_resolve::vcs::CachedRepo::open(&cache, &g.repo)?;
                         if let Err(e) = r.ensure(&g.commit) {
-                            failed.push(format!("{m}: {e}"));
+                            failed.push(format!("{m}: {}", go_resolve::error_chain(&e)));
                             continue;
                         }
                         r
@@ -366,7 +366,7 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                 if repo.has(&g.commit) {
                     match go_resolve::verify_git_module(&repo, m, g) {
                         Ok(()) => at_commit += 1,
-                        Err(e) => failed.push(format!("{m}: {e}")),
+                        Err(e) => failed.push(format!("{m}: {}", go_resolve::error_chain(&e))),
                     }
                     continue;
                 }
@@ -378,7 +378,7 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                     ));
                     continue;
                 };
-                let other = repo.expand(other).map_err(anyhow::Error::msg)?;
+                let other = repo.expand(other)?;
                 let mut probe = g.clone();
                 probe.commit = other;
                 match go_resolve::verify_git_module(&repo, m, &mut probe) {
@@ -388,7 +388,7 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                         g.module = probe.module;
                         g.checked_at = probe.checked_at;
                     }
-                    Err(e) => failed.push(format!("{m}: {e}")),
+                    Err(e) => failed.push(format!("{m}: {}", go_resolve::error_chain(&e))),
                 }
             }
             write_facts(&path, &facts)?;

@@ -2,6 +2,7 @@
 //!
 //! It renders every generated file of the layer from `k3s-spec.yaml` (and the facts committed next to the
 //! recipes) and checks that the committed files are current. See ARCHITECTURE.md for the map of the code.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

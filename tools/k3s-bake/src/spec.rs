@@ -16,7 +16,7 @@ pub const SPEC_FILE: &str = "k3s-spec.yaml";
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Read { path: PathBuf, source: std::io::Error },
     /// The YAML is malformed or does not match the schema.
     #[error("{path}: {message}")]
@@ -259,6 +259,15 @@ impl Pin {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_read_error_says_its_cause_once() {
+        let err = anyhow::Error::from(Spec::load(Path::new("/nonexistent/k3s-spec.yaml")).unwrap_err());
+        let text = format!("{err:#}");
+        assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
+        assert!(text.starts_with("/nonexistent/k3s-spec.yaml: cannot read: "), "{text}");
+    }
+
     use super::*;
 
     const GOOD: &str = include_str!("../../../k3s-spec.yaml");

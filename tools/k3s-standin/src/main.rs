@@ -14,6 +14,7 @@
 //! Not modelled: anything on the network (the agent never contacts its server), Kubernetes itself.
 //! What it received is recorded under `/run/k3s-standin/<subcommand>/` (`argv`, NUL-separated after the config
 //! merge; `token`, mode 0600, byte for byte) so tests compare it with what they gave.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod config;

@@ -38,10 +38,8 @@ pub fn root_or_explicit_skip(test: &str) -> bool {
         eprintln!("{test}: SKIPPED (K3S_NODE_SKIP_ROOT_TESTS=1)");
         return false;
     }
-    // SAFETY: geteuid cannot fail.
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
+    assert!(
+        rustix::process::geteuid().is_root(),
         "{test} needs root (network and mount namespaces); run as root or set K3S_NODE_SKIP_ROOT_TESTS=1"
     );
     true

@@ -17,7 +17,7 @@ pub fn render(_ctx: &Context) -> Result<String> {
     let _ = writeln!(out, "K3S_NODE_BINARY = \"{MULTICALL_BINARY}\"");
     let _ = writeln!(out, "K3S_NODE_TOOLS = \"\\");
     for tool in TOOLS {
-        let _ = writeln!(out, "    {} \\", tool.name);
+        let _ = writeln!(out, "    {} \\", tool.name());
     }
     out.push_str("\"\n");
     Ok(out)
@@ -34,7 +34,7 @@ mod tests {
         let ctx = Context { root: PathBuf::new(), spec: crate::spec::Spec::load(&spec).unwrap() };
         let text = render(&ctx).unwrap();
         for tool in TOOLS {
-            assert_eq!(text.matches(&format!("    {} \\\n", tool.name)).count(), 1, "{}", tool.name);
+            assert_eq!(text.matches(&format!("    {} \\\n", tool.name())).count(), 1, "{}", tool.name());
         }
         assert!(text.contains("K3S_NODE_BINARY = \"k3s-node\""));
     }
