@@ -102,7 +102,9 @@ stage() {  # $1 = K3S_DEPLOY_TRAEFIK
 }
 stage 0
 go build -o "$W/server" ./cmd/server
-"$W/server" | grep -qx 'embed/coredns.yaml' || { echo "manifests not embedded" >&2; exit 1; }
+# Output first, then grep: with pipefail, `grep -q` closing the pipe early makes the writer die of SIGPIPE.
+listing=$("$W/server")
+grep -qx 'embed/coredns.yaml' <<<"$listing" || { echo "manifests not embedded" >&2; exit 1; }
 say "K3S_DEPLOY_TRAEFIK=0: //go:embed embed/* builds with the placeholder ($("$W/server" | head -n1))"
 # The defect this guards: a hidden .keep does not satisfy `embed/*` (patterns skip names starting with '.').
 rm -rf pkg/static/embed && mkdir -p pkg/static/embed/charts && : > pkg/static/embed/charts/.keep
@@ -113,7 +115,8 @@ say "the old .keep fallback fails as expected: $(grep -m1 -o 'pattern embed/\*: 
 : > "$W/unpack/charts/traefik-crd-1.0.0.tgz"; : > "$W/unpack/charts/traefik-1.0.0.tgz"
 stage 1
 go build -o "$W/server" ./cmd/server
-"$W/server" | grep -qx 'embed/charts/traefik-1.0.0.tgz' || { echo "charts not embedded" >&2; exit 1; }
+listing=$("$W/server")
+grep -qx 'embed/charts/traefik-1.0.0.tgz' <<<"$listing" || { echo "charts not embedded" >&2; exit 1; }
 say "K3S_DEPLOY_TRAEFIK=1: the charts manifests/traefik.yaml references are embedded"
 rm "$W/unpack/charts/traefik-1.0.0.tgz"; : > "$W/unpack/charts/traefik-2.0.0.tgz"
 if (stage 1) 2>"$W/mismatch.err"; then
