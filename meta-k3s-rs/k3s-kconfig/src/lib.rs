@@ -9,6 +9,7 @@
 //! * [`gzip`]: RFC 1952 framing around miniz_oxide's inflate.
 //!
 //! No process is spawned and nothing is written: input is bytes or files the caller names.
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod dotconfig;
