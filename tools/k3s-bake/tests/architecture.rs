@@ -48,9 +48,7 @@ fn members() -> Vec<Member> {
                     .as_array()
                     .expect("targets")
                     .iter()
-                    .filter(|t| {
-                        t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "lib" || k == "bin"))
-                    })
+                    .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "lib" || k == "bin")))
                     .map(|t| PathBuf::from(t["src_path"].as_str().expect("src_path")))
                     .collect(),
             }
@@ -67,8 +65,7 @@ fn normal_deps(m: &Member) -> BTreeSet<&str> {
 #[test]
 fn target_crates_never_depend_on_host_crates() {
     let all = members();
-    let host: BTreeSet<&str> =
-        all.iter().filter(|m| m.dir.starts_with("tools")).map(|m| m.name.as_str()).collect();
+    let host: BTreeSet<&str> = all.iter().filter(|m| m.dir.starts_with("tools")).map(|m| m.name.as_str()).collect();
     for m in all.iter().filter(|m| m.dir.starts_with("meta-k3s-rs")) {
         for (dep, _) in &m.deps {
             assert!(!host.contains(dep.as_str()), "{} (target) depends on {dep} (host crate under tools/)", m.name);
