@@ -88,9 +88,9 @@ def check_distro_features():
 def check_kernel_gate():
     rel = 'recipes-kernel/linux/linux-yocto_%.bbappend'
     lines = [line for line in read(rel).splitlines() if line.strip() and not line.startswith('#')]
-    gate = "require ${@bb.utils.contains('DISTRO_FEATURES', 'k3s', 'linux-yocto-k3s.inc', '', d)}"
+    gate = "require ${@bb.utils.contains('DISTRO_FEATURES', d.getVar('K3S_DISTRO_FEATURE'), 'linux-yocto-k3s.inc', '', d)}"
     if lines != [gate]:
-        fail(rel, 'must only require the fragment include behind the k3s DISTRO_FEATURE (signatures!)')
+        fail(rel, 'must only require the fragment include behind the layer\'s DISTRO_FEATURE (signatures!)')
     cfg = read('recipes-kernel/linux/files/k3s.cfg')
     if not re.search(r'^CONFIG_NET_NS=y$', cfg, re.M) or 'kconf non-hardware k3s.cfg' not in read(
             'recipes-kernel/linux/files/k3s.scc'):

@@ -71,5 +71,6 @@ do_install() {
 }
 
 # meta-virtualization calls its runc "runc-opencontainers" and provides virtual-runc; one runc per image.
+PROVIDES += "virtual/runc"
 RPROVIDES:${PN} = "virtual-runc"
 RCONFLICTS:${PN} = "runc-opencontainers"

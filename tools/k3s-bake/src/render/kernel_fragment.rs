@@ -18,6 +18,10 @@ pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s.cfg";
 /// Path of the kernel-cache feature description that applies the fragment.
 pub const SCC_PATH: &str = "recipes-kernel/linux/files/k3s.scc";
 
+/// The layer's distro feature (`K3S_DISTRO_FEATURE` in conf/layer.conf, which the bbappend reads; the layer checks
+/// compare the two). Not "k3s": meta-virtualization sets that one for its own k3s.
+pub const DISTRO_FEATURE: &str = "k3s-rs";
+
 /// Renders `k3s.cfg`.
 pub fn render_cfg(_ctx: &Context) -> Result<String> {
     Ok(cfg(OPTIONS))
@@ -27,7 +31,10 @@ pub fn render_cfg(_ctx: &Context) -> Result<String> {
 pub fn render_scc(_ctx: &Context) -> Result<String> {
     let required = OPTIONS.iter().filter(|o| o.level == Level::Required).count();
     let mut out = String::new();
-    let _ = writeln!(out, "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"k3s\".");
+    let _ = writeln!(
+        out,
+        "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"{DISTRO_FEATURE}\"."
+    );
     let _ = writeln!(
         out,
         "define KFEATURE_DESCRIPTION \"Kernel options k3s needs ({required} required, {} recommended)\"",
