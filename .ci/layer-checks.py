@@ -225,6 +225,7 @@ def check_coexistence():
     for f in facts:
         if f['kind'] == 'rprovides':
             rprovides.setdefault(f['package'], set()).add(f['value'])
+    reported = set()
     for pn, r in ours.items():
         for path, is_dir in sorted(set(shipped_paths(r['text'], r['values']))):
             for f in facts:
@@ -243,6 +244,9 @@ def check_coexistence():
                 sibling = ours.get(f['recipe'])
                 if f['recipe'] in own and sibling and (r['rdepends'] & (sibling['rprovides'] - theirs)):
                     continue
+                if (r['rel'], path, f['package']) in reported:
+                    continue
+                reported.add((r['rel'], path, f['package']))
                 fail(r['rel'], 'ships %s, which meta-virtualization\'s %s also ships (%s, %s): add RCONFLICTS or '
                      'keep the packages apart' % (path, f['package'], f['kind'], f['where']))
 
