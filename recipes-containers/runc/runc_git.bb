@@ -41,6 +41,9 @@ PV = "${RUNC_PV}"
 GO_IMPORT = "github.com/opencontainers/runc"
 SRC_URI = "${RUNC_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 SRCREV = "${RUNC_SRCREV}"
+# What meta-virtualization's containerd and its other container engines ask for (its layer.conf points
+# PREFERRED_PROVIDER_virtual/runc at the recipe named runc, which k3s.inc makes this one).
+PROVIDES += "virtual/runc"
 
 inherit go
 
@@ -71,6 +74,5 @@ do_install() {
 }
 
 # meta-virtualization calls its runc "runc-opencontainers" and provides virtual-runc; one runc per image.
-PROVIDES += "virtual/runc"
 RPROVIDES:${PN} = "virtual-runc"
 RCONFLICTS:${PN} = "runc-opencontainers"
