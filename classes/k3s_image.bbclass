@@ -70,7 +70,8 @@ def k3s_image_defaults(d):
         if own in roles:
             # EXTRA_IMAGE_FEATURES is global; this image is a server (or agent) image by definition.
             other = [r for r in roles if r != own]
-            d.appendVar('IMAGE_FEATURES:remove', ' ' + ' '.join('k3s-' + r for r in other))
+            # setVar of a ":remove" adds one more removal (appendVar would file it under an "append" override).
+            d.setVar('IMAGE_FEATURES:remove', ' '.join('k3s-' + r for r in other))
             roles = [own]
         else:
             extra = [f for f in (d.getVar('EXTRA_IMAGE_FEATURES') or '').split() if f in ('k3s-server', 'k3s-agent')]
