@@ -31,10 +31,8 @@ pub fn render_cfg(_ctx: &Context) -> Result<String> {
 pub fn render_scc(_ctx: &Context) -> Result<String> {
     let required = OPTIONS.iter().filter(|o| o.level == Level::Required).count();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"{DISTRO_FEATURE}\"."
-    );
+    let _ =
+        writeln!(out, "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"{DISTRO_FEATURE}\".");
     let _ = writeln!(
         out,
         "define KFEATURE_DESCRIPTION \"Kernel options k3s needs ({required} required, {} recommended)\"",
