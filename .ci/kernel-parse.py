@@ -39,10 +39,18 @@ def fail(msg):
 def readme_line():
     """The bbappend line the README tells BSP-kernel users to write."""
     text = open(README).read()
-    m = re.search(r"^(require \$\{@bb\.utils\.contains\('DISTRO_FEATURES', 'k3s', "
+    m = re.search(r"^(require \$\{@bb\.utils\.contains\('DISTRO_FEATURES', d\.getVar\('K3S_DISTRO_FEATURE'\), "
                   r"'recipes-kernel/linux/linux-yocto-k3s\.inc', '', d\)\})$", text, re.M)
     if not m:
         fail("README.md does not show the bbappend line for other kernel-yocto kernels")
+    return m.group(1)
+
+
+def layer_feature():
+    """The layer's distro feature, as conf/layer.conf defines it (BitBake reads it from there for every recipe)."""
+    m = re.search(r'^K3S_DISTRO_FEATURE\s*\??=\s*"([^"]+)"', open(os.path.join(LAYER, "conf", "layer.conf")).read(), re.M)
+    if not m:
+        fail("conf/layer.conf does not define K3S_DISTRO_FEATURE")
     return m.group(1)
 
 
@@ -72,6 +80,7 @@ def parse(work, features):
         "PERSISTENT_DIR": os.path.join(work, "persistent"),
         "BB_NO_NETWORK": "1",
         "DISTRO_FEATURES": features,
+        "K3S_DISTRO_FEATURE": layer_feature(),
         "SRCREV": "INVALID",
         # As bitbake.conf defines it: the directory of the file being parsed (the .inc's own, inside it).
         "THISDIR": "${@os.path.dirname(d.getVar('FILE'))}",
@@ -86,10 +95,12 @@ def parse(work, features):
 
 def main():
     with tempfile.TemporaryDirectory() as work:
-        d = parse(os.path.join(work, "off"), "systemd")
-        if "k3s" in (d.getVar("KERNEL_FEATURES") or "") or "k3s-kmeta" in (d.getVar("SRC_URI") or ""):
-            fail("without the k3s distro feature the bbappend still changed the kernel")
-        d = parse(os.path.join(work, "on"), "systemd usrmerge seccomp k3s")
+        # meta-virtualization's "k3s" feature is not ours: it must change nothing either.
+        for name, features in (("off", "systemd"), ("meta-virt", "systemd seccomp k3s")):
+            d = parse(os.path.join(work, name), features)
+            if "k3s" in (d.getVar("KERNEL_FEATURES") or "") or "k3s-kmeta" in (d.getVar("SRC_URI") or ""):
+                fail(f"with DISTRO_FEATURES '{features}' the bbappend still changed the kernel")
+        d = parse(os.path.join(work, "on"), "systemd usrmerge seccomp " + layer_feature())
         features = (d.getVar("KERNEL_FEATURES") or "").split()
         if features[-1:] != [FEATURE] or features[0] != "features/netfilter/netfilter.scc":
             fail(f"KERNEL_FEATURES is {features}: the layer's feature must come after the board's")

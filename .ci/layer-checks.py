@@ -128,9 +128,9 @@ def check_distro_features():
 def check_kernel_gate():
     rel = 'recipes-kernel/linux/linux-yocto_%.bbappend'
     lines = [line for line in read(rel).splitlines() if line.strip() and not line.startswith('#')]
-    gate = "require ${@bb.utils.contains('DISTRO_FEATURES', 'k3s', 'linux-yocto-k3s.inc', '', d)}"
+    gate = "require ${@bb.utils.contains('DISTRO_FEATURES', d.getVar('K3S_DISTRO_FEATURE'), 'linux-yocto-k3s.inc', '', d)}"
     if lines != [gate]:
-        fail(rel, 'must only require the fragment include behind the k3s DISTRO_FEATURE (signatures!)')
+        fail(rel, 'must only require the fragment include behind the layer\'s DISTRO_FEATURE (signatures!)')
     feature = 'recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/'
     cfg = read(feature + 'k3s.cfg')
     if not re.search(r'^CONFIG_NET_NS=y$', cfg, re.M) or 'kconf non-hardware k3s.cfg' not in read(feature + 'k3s.scc'):
@@ -212,8 +212,133 @@ def check_ci_apt():
                      'from .ci/lib.sh)')
 
 
-for check in (check_units, check_unit_install, check_file_uris, check_distro_features, check_kernel_gate, check_node_tools,
-              check_go_cgo_pkgconfig, check_python, check_patches, check_ci_apt):
+# --- living next to meta-virtualization ---------------------------------------------------------------------------
+# OE-Core's path variables as a wrynose build with usrmerge (which k3s.inc turns on) expands them.
+OE_PATHS = {'bindir': '/usr/bin', 'sbindir': '/usr/sbin', 'base_sbindir': '/usr/sbin', 'sysconfdir': '/etc',
+            'localstatedir': '/var', 'libexecdir': '/usr/libexec', 'datadir': '/usr/share',
+            'systemd_system_unitdir': '/usr/lib/systemd/system', 'systemd_unitdir': '/usr/lib/systemd'}
+# Our recipes and the files they take their values from; PN is the recipe file's name up to "_".
+OUR_RECIPES = {
+    'recipes-containers/k3s/k3s_git.bb': ['conf/include/k3s-cni.inc'],
+    'recipes-containers/runc/runc_git.bb': [],
+    'recipes-networking/cni-plugins/cni-plugins_git.bb': ['conf/include/k3s-cni.inc'],
+    'recipes-networking/flannel-cni-plugin/flannel-cni-plugin_git.bb': ['conf/include/k3s-cni.inc'],
+    'recipes-containers/k3s-node/k3s-node_0.1.0.bb': ['recipes-containers/k3s-node/k3s-node.inc',
+                                                      'recipes-containers/k3s-node/k3s-node-tools.inc'],
+}
+
+
+def meta_virt_facts():
+    rows = []
+    for number, line in enumerate(read('.ci/meta-virtualization-packaging.tsv').splitlines(), 1):
+        if line.strip() and not line.startswith('#'):
+            cols = line.split('\t')
+            if len(cols) != 5:
+                fail('.ci/meta-virtualization-packaging.tsv:%d' % number, 'expected 5 tab-separated columns')
+                continue
+            rows.append(dict(zip(('kind', 'recipe', 'package', 'value', 'where'), cols)))
+    return rows
+
+
+def shipped_paths(text, values):
+    """(path, is_dir) for every ${D}... a do_install of `text` writes, loops over words or ${VARS} expanded."""
+    def expand(s):
+        return re.sub(r'\$\{(\w+)\}', lambda m: values.get(m.group(1), m.group(0)), s)
+    found = []
+    loops = {}
+    for line in text.splitlines():
+        m = re.match(r'\s*for (\w+) in ([^;]+); do', line)
+        if m:
+            loops[m.group(1)] = expand(m.group(2)).split()
+        for token in re.findall(r'\$\{D\}([^\s;"\']+)', line):
+            paths = [expand(token)]
+            for name, words in loops.items():
+                if '$' + name in token:
+                    paths = [p.replace('$' + name, w) for p in paths for w in words]
+            for path in paths:
+                found.append((path.rstrip('/'), bool(re.search(r'\binstall\s+(-m\s*\S+\s+)?-d\b', line))))
+    return found
+
+
+def check_coexistence():
+    """The clashes with meta-virtualization (facts in .ci/meta-virtualization-packaging.tsv) stay resolved."""
+    facts = meta_virt_facts()
+    feature = bb_value(read('conf/layer.conf'), 'K3S_DISTRO_FEATURE')
+    if not feature:
+        fail('conf/layer.conf', 'K3S_DISTRO_FEATURE is not set')
+        return
+    foreign_features = {f['value'] for f in facts if f['kind'] == 'feature'}
+    if feature in foreign_features:
+        fail('conf/layer.conf', 'K3S_DISTRO_FEATURE "%s" is a feature meta-virtualization sets for its own k3s'
+             % feature)
+    m = re.search(r'pub const DISTRO_FEATURE: &str = "([^"]*)"', read('tools/k3s-bake/src/render/kernel_fragment.rs'))
+    if not m or m.group(1) != feature:
+        fail('tools/k3s-bake/src/render/kernel_fragment.rs', 'DISTRO_FEATURE differs from K3S_DISTRO_FEATURE "%s"'
+             % feature)
+    # The feature is read from K3S_DISTRO_FEATURE everywhere; a literal foreign feature name in a check is a bug.
+    metadata = [rel for pattern in ('**/*.bb', '**/*.bbappend', '**/*.bbclass', '**/*.inc', 'conf/**/*.conf')
+                for rel in glob.glob(pattern, root_dir=ROOT, recursive=True) if not rel.startswith('target/')]
+    for rel in sorted(set(metadata)):
+        text = read(rel)
+        for word in foreign_features:
+            w = re.escape(word)
+            if re.search(r"contains\(\s*'DISTRO_FEATURES'\s*,\s*'%s'" % w, text) or \
+                    re.search(r'^\s*\w*DISTRO_FEATURES\S*\s*[?:+.]*=\s*"[^"]*(?<![-\w])%s(?![-\w])' % w, text, re.M):
+                fail(rel, 'uses the DISTRO_FEATURE "%s" (meta-virtualization\'s); use ${K3S_DISTRO_FEATURE}' % word)
+
+    inc = read('conf/distro/include/k3s.inc')
+    own = set((bb_value(inc, 'K3S_OWN_RECIPES') or '').split())
+    if 'INHERIT += "k3s_providers"' not in inc:
+        fail('conf/distro/include/k3s.inc', 'must INHERIT k3s_providers (our recipes over same-named ones)')
+    foreign_recipes = {f['recipe'] for f in facts if f['kind'] == 'recipe'}
+    ours = {}
+    for rel, includes in OUR_RECIPES.items():
+        pn = os.path.basename(rel).split('_')[0]
+        text = '\n'.join(read(x) for x in [rel] + includes)
+        values = dict(OE_PATHS)
+        for var in set(re.findall(r'^(\w+)\s*\??\??=', text, re.M)):
+            value = bb_value(text, var)
+            if value is not None:
+                values[var] = ' '.join(value.split())
+        ours[pn] = {'rel': rel, 'text': text, 'values': values,
+                    'rconflicts': set((bb_value(text, 'RCONFLICTS:${PN}') or '').split()),
+                    'rdepends': set((bb_value(text, 'RDEPENDS:${PN}') or '').split()),
+                    'rprovides': set((bb_value(text, 'RPROVIDES:${PN}') or '').split())}
+        if pn in foreign_recipes and pn not in own:
+            fail('conf/distro/include/k3s.inc', 'K3S_OWN_RECIPES lacks %s: meta-virtualization has a recipe of that '
+                 'name and a higher layer priority, so its %s would be built' % (pn, pn))
+    rprovides = {}
+    for f in facts:
+        if f['kind'] == 'rprovides':
+            rprovides.setdefault(f['package'], set()).add(f['value'])
+    reported = set()
+    for pn, r in ours.items():
+        for path, is_dir in sorted(set(shipped_paths(r['text'], r['values']))):
+            for f in facts:
+                if f['kind'] not in ('file', 'dir', 'link'):
+                    continue
+                clash = (path == f['value'] and not (is_dir and f['kind'] == 'dir')) or \
+                    (f['kind'] == 'link' and path.startswith(f['value'] + '/'))
+                if not clash:
+                    continue
+                theirs = {f['package']} | rprovides.get(f['package'], set())
+                if pn == f['recipe'] and pn in own:
+                    continue  # only one of two same-named recipes is ever built (k3s_providers skips theirs)
+                if r['rconflicts'] & theirs:
+                    continue
+                # A runtime name only our recipe of that name provides keeps the two packages apart.
+                sibling = ours.get(f['recipe'])
+                if f['recipe'] in own and sibling and (r['rdepends'] & (sibling['rprovides'] - theirs)):
+                    continue
+                if (r['rel'], path, f['package']) in reported:
+                    continue
+                reported.add((r['rel'], path, f['package']))
+                fail(r['rel'], 'ships %s, which meta-virtualization\'s %s also ships (%s, %s): add RCONFLICTS or '
+                     'keep the packages apart' % (path, f['package'], f['kind'], f['where']))
+
+
+for check in (check_units, check_unit_install, check_file_uris, check_distro_features, check_kernel_gate,
+              check_node_tools, check_go_cgo_pkgconfig, check_python, check_patches, check_ci_apt, check_coexistence):
     check()
 
 if failures:

@@ -6,9 +6,10 @@
 # K3S_REQUIRED_DISTRO_FEATURES:
 #   systemd  k3s is supervised by its systemd units (Type=notify, Delegate=yes)
 #   seccomp  containerd/runc apply the default seccomp profile (libseccomp is gated by this feature)
-#   k3s      this layer's feature: applies the kernel fragment; adding the layer without it changes nothing
+#   k3s-rs   this layer's feature (K3S_DISTRO_FEATURE, conf/layer.conf): applies the kernel fragment; adding the
+#            layer without it changes nothing. meta-virtualization's "k3s" feature is not it.
 
-K3S_REQUIRED_DISTRO_FEATURES ?= "systemd seccomp k3s"
+K3S_REQUIRED_DISTRO_FEATURES ?= "systemd seccomp ${K3S_DISTRO_FEATURE}"
 
 # A recipe must be skipped at parse time (like features_check does), so this cannot wait for a task.
 # nooelint: oelint.task.noanonpython

@@ -3,8 +3,16 @@
 #   EXTRA_IMAGE_FEATURES += "k3s-server"   # k3s server (k3s.service enabled) + node tools
 #   EXTRA_IMAGE_FEATURES += "k3s-agent"    # k3s agent (disabled until `k3s-agent -s URL -t TOKEN`) + node tools
 #
-# conf/distro/include/k3s.inc INHERITs this class globally so every image accepts the features; core-image-k3s and
-# core-image-k3s-agent inherit it directly. In recipes that are not images it does nothing.
+# The features themselves (FEATURE_PACKAGES_k3s-*) are defined in conf/layer.conf, so they are known to every image
+# as soon as the layer is in BBLAYERS: without `require conf/distro/include/k3s.inc` an image asking for one fails
+# with "Nothing RPROVIDES 'k3s-agent'" followed by the skipped k3s recipes' message naming that line, instead of
+# OE-Core's "not a valid image feature". conf/distro/include/k3s.inc INHERITs this class globally so every image
+# gets the defaults below; core-image-k3s and core-image-k3s-agent inherit it directly. In recipes that are not
+# images it does nothing.
+#
+# EXTRA_IMAGE_FEATURES applies to every image. An image whose profile fixes its role (K3S_IMAGE_ROLE[<image>],
+# core-image-k3s: server, core-image-k3s-agent: agent) keeps that role when EXTRA_IMAGE_FEATURES asks for the other
+# one; any other image with both features is skipped with a message naming where they came from.
 #
 # Defaults for images with a k3s feature, from the image profiles in k3s-spec.yaml (K3S_IMAGE_*[<image>] varflags in
 # conf/include/k3s-spec.inc; an image without its own profile uses the first profile of its role):
@@ -16,9 +24,6 @@
 #                             default "0".
 
 # The profiles come from conf/include/k3s-spec.inc, which conf/distro/include/k3s.inc and the layer's images require.
-
-FEATURE_PACKAGES_k3s-server = "k3s-server k3s-node"
-FEATURE_PACKAGES_k3s-agent = "k3s-agent k3s-node"
 
 # What was set before any image recipe or class could set it: local.conf, the machine, the distro.
 K3S_PRESET_QB_MEM := "${@d.getVar('QB_MEM') or ''}"
@@ -61,8 +66,20 @@ def k3s_image_defaults(d):
     if not roles:
         return
     if len(roles) > 1:
-        raise bb.parse.SkipRecipe("IMAGE_FEATURES has both k3s-server and k3s-agent; a node is one or the other "
-                                  "(an agent image can still become a server through k3s-role-setup)")
+        own = d.getVarFlag('K3S_IMAGE_ROLE', d.getVar('PN'))
+        if own in roles:
+            # EXTRA_IMAGE_FEATURES is global; this image is a server (or agent) image by definition.
+            other = [r for r in roles if r != own]
+            # setVar of a ":remove" adds one more removal (appendVar would file it under an "append" override).
+            d.setVar('IMAGE_FEATURES:remove', ' '.join('k3s-' + r for r in other))
+            roles = [own]
+        else:
+            extra = [f for f in (d.getVar('EXTRA_IMAGE_FEATURES') or '').split() if f in ('k3s-server', 'k3s-agent')]
+            where = (' (EXTRA_IMAGE_FEATURES = "%s" adds to every image: set the role per image with '
+                     'IMAGE_FEATURES:append:pn-<image> instead)' % ' '.join(extra)) if extra else ''
+            raise bb.parse.SkipRecipe("IMAGE_FEATURES of %s has both k3s-server and k3s-agent%s; a node is one or "
+                                      "the other (an agent image can still become a server through k3s-role-setup)"
+                                      % (d.getVar('PN'), where))
     role = roles[0]
 
     mem = d.getVar('K3S_QEMU_MEMORY_MB') or k3s_image_profile(d, 'K3S_IMAGE_QEMU_MEMORY_MB', role)

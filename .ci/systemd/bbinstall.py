@@ -19,6 +19,7 @@ Also used by .ci/layer-checks.py tests: ``datastore(recipe, work, overrides)`` r
 import argparse
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,15 @@ OE_FILES_DEV = "${includedir} ${libdir}/pkgconfig"
 OE_FILES_DOC = "${docdir} ${mandir} ${infodir} ${datadir}/gtk-doc"
 
 
+def layer_feature():
+    """The layer's distro feature, read where BitBake reads it (conf/layer.conf K3S_DISTRO_FEATURE)."""
+    with open(os.path.join(LAYER, "conf", "layer.conf"), encoding="utf-8") as f:
+        m = re.search(r'^K3S_DISTRO_FEATURE\s*\??=\s*"([^"]+)"', f.read(), re.M)
+    if not m:
+        sys.exit("bbinstall: conf/layer.conf does not define K3S_DISTRO_FEATURE")
+    return m.group(1)
+
+
 def datastore(recipe, work, overrides=None):
     """The recipe parsed by BitBake (anonymous Python run: a bb.fatal there raises)."""
     bbpath = os.path.join(work, "bbpath")
@@ -99,7 +109,8 @@ def datastore(recipe, work, overrides=None):
         "DL_DIR": os.path.join(work, "downloads"),
         "FILESPATH": "",
         "BB_NO_NETWORK": "1",
-        "DISTRO_FEATURES": "systemd usrmerge seccomp k3s",
+        "K3S_DISTRO_FEATURE": layer_feature(),
+        "DISTRO_FEATURES": "systemd usrmerge seccomp ${K3S_DISTRO_FEATURE}",
         "PACKAGES": OE_PACKAGES,
         "FILES:${PN}": OE_FILES_PN,
         "FILES:${PN}-dev": OE_FILES_DEV,

@@ -111,6 +111,9 @@ class K3sRecipe(unittest.TestCase):
     def test_cni_bin_dir_and_go_tags(self):
         self.refused(["K3S_CNI_BIN_DIR", "absolute"], K3S_CNI_BIN_DIR="opt/cni/bin")
         self.refused(["K3S_CNI_BIN_DIR"], K3S_CNI_BIN_DIR="/opt/cni/bin:/evil")
+        # It reaches the CNI recipes' install commands: no shell metacharacters.
+        self.refused(["K3S_CNI_BIN_DIR"], K3S_CNI_BIN_DIR="/opt/cni/bin;id")
+        self.refused(["K3S_CNI_BIN_DIR"], K3S_CNI_BIN_DIR="/opt/cni/$(id)")
         self.refused(["K3S_GO_TAGS is empty"], K3S_GO_TAGS="")
         self.refused(["K3S_GO_TAGS", "not a Go build tag"], K3S_GO_TAGS="ctrd $(reboot)")
 

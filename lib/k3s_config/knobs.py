@@ -87,10 +87,11 @@ def check_cidrs(d):
 
 def check_cni_bin_dir(d):
     value = d.getVar('K3S_CNI_BIN_DIR') or ''
-    if (not value.startswith('/') or os.path.normpath(value) != value or ':' in value
-            or any(c.isspace() or ord(c) < 32 for c in value)):
-        raise KnobError('K3S_CNI_BIN_DIR = "%s": expected an absolute, normalised directory without spaces or ":" '
-                        '(it goes first on the units\' PATH), e.g. /opt/cni/bin' % value)
+    # The value reaches unit files (PATH=) and the CNI recipes' do_install shell: letters, digits and ._+-/ only.
+    if (not re.fullmatch(r'/[A-Za-z0-9._+/-]*', value) or os.path.normpath(value) != value):
+        raise KnobError('K3S_CNI_BIN_DIR = "%s": expected an absolute, normalised directory of letters, digits and '
+                        '"._+-/" (it goes first on the units\' PATH and into install commands), e.g. /opt/cni/bin'
+                        % value)
 
 
 def check_go_tags(d):

@@ -259,6 +259,10 @@ RRECOMMENDS:${PN} = "kernel-module-br-netfilter kernel-module-bridge kernel-modu
                      kernel-module-xt-masquerade kernel-module-xt-multiport kernel-module-xt-nat \
                      kernel-module-xt-nflog kernel-module-xt-physdev kernel-module-xt-set \
                      kernel-module-xt-statistic"
-# Our kubectl/crictl/ctr/containerd links must not meet another package's binaries of the same name.
+# A name only this layer's k3s provides: k3s-node requires it, so the node tools never meet another layer's k3s
+# package of the same name (meta-virtualization's ships its own k3s-role-setup.service, k3s-agent, k3s-clean).
+RPROVIDES:${PN} = "k3s-rs"
+# Our kubectl/crictl/ctr/containerd links must not meet another package's binaries of the same name
+# (meta-virtualization's containerd RPROVIDES containerd-opencontainers).
 RCONFLICTS:${PN} = "kubectl cri-tools containerd-opencontainers"
 

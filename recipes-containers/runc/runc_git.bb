@@ -38,6 +38,10 @@ LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=435b266b3899aa8a959f17d4
                     file://src/${GO_IMPORT}/vendor/google.golang.org/protobuf/LICENSE;md5=02d4002e9171d41a8fad93aa7faf3956 \
                     "
 
+# What meta-virtualization's containerd and its other container engines ask for (its layer.conf points
+# PREFERRED_PROVIDER_virtual/runc at the recipe named runc, which k3s.inc makes this one).
+PROVIDES += "virtual/runc"
+
 PV = "${RUNC_PV}"
 GO_IMPORT = "github.com/opencontainers/runc"
 SRC_URI = "${RUNC_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"

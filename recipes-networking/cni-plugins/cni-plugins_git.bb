@@ -75,3 +75,6 @@ do_install() {
 }
 
 FILES:${PN} += "${K3S_CNI_BIN_DIR}"
+# meta-virtualization's cni installs its plugins in ${libexecdir}/cni and /opt/cni/bin as a link to there: our
+# /opt/cni/bin directory and that link cannot be in one rootfs.
+RCONFLICTS:${PN} = "cni"

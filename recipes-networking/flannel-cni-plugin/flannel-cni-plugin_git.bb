@@ -67,3 +67,5 @@ do_install() {
 FILES:${PN} += "${K3S_CNI_BIN_DIR}/flannel"
 # flannel delegates to these: the bridge plugin with host-local IPAM (and portmap/bandwidth in k3s's conflist).
 RDEPENDS:${PN} = "cni-plugins"
+# Installs into ${K3S_CNI_BIN_DIR}, which meta-virtualization's cni makes a link (see cni-plugins).
+RCONFLICTS:${PN} = "cni"

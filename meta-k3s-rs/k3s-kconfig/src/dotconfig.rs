@@ -119,29 +119,30 @@ pub fn parse(text: &[u8]) -> Result<KernelConfig, ParseError> {
 /// Why a config file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// Reading failed.
-    #[error("{}: {source}", path.display())]
+    /// Reading failed (the cause is the source: whoever prints the chain says it once).
+    #[error("{}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The error.
         source: std::io::Error,
     },
-    /// Decompression failed.
-    #[error("{}: {source}", path.display())]
+    /// Decompression failed (the cause is the source).
+    #[error("{}", path.display())]
     Gzip {
         /// The file.
         path: PathBuf,
         /// The error.
         source: crate::gzip::GzipError,
     },
-    /// The text is not a kernel config.
-    #[error("{}:{source}", path.display())]
+    /// The text is not a kernel config: `FILE:LINE: what`, the line in the message, so the parse error is not
+    /// also a source (it would be said twice).
+    #[error("{}:{error}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: ParseError,
+        error: ParseError,
     },
 }
 
@@ -154,7 +155,7 @@ pub fn decode(path: &Path, data: &[u8]) -> Result<KernelConfig, LoadError> {
     } else {
         data
     };
-    parse(text).map_err(|source| LoadError::Parse { path: path.into(), source })
+    parse(text).map_err(|error| LoadError::Parse { path: path.into(), error })
 }
 
 /// Reads and parses a config file, plain or gzip.

@@ -44,7 +44,10 @@ mod tests {
             Box::new(RoleError::Read { path: path.clone(), source: enoent() }),
             Box::new(RoleError::Write { path: path.clone(), source: enoent() }),
             Box::new(RoleError::Agent(AgentError::Read { path: path.display().to_string(), source: enoent() })),
-            Box::new(CheckError::Read { path: path.clone(), source: enoent() }),
+            Box::new(CheckError::Load(k3s_kconfig::dotconfig::LoadError::Read {
+                path: path.clone(),
+                source: enoent(),
+            })),
             Box::new(SystemdError::Spawn { args: "daemon-reload".into(), source: enoent() }),
             Box::new(AgentError::Systemd(SystemdError::Spawn { args: "stop x".into(), source: enoent() })),
             Box::new(FirewallError::Io { program: "/usr/sbin/iptables-restore".into(), source: enoent() }),

@@ -57,6 +57,12 @@ def datastore(recipe, work, mirror):
         layer = os.path.dirname(layer)
     if layer != "/":
         bbpath += ":" + layer
+    # The layer's own distro feature, read where it is defined (conf/layer.conf K3S_DISTRO_FEATURE).
+    feature = ""
+    if layer != "/":
+        with open(os.path.join(layer, "conf", "layer.conf"), encoding="utf-8") as f:
+            m = re.search(r'^K3S_DISTRO_FEATURE\s*=\s*"([^"]*)"', f.read(), re.M)
+        feature = m.group(1) if m else ""
     base = os.path.basename(recipe)[: -len(".bb")]
     bpn, pv = base.rsplit("_", 1)
     d = bb.data.init()
@@ -78,7 +84,8 @@ def datastore(recipe, work, mirror):
         "FILESPATH": "",
         "BB_NO_NETWORK": "1",
         # What `require conf/distro/include/k3s.inc` gives a real build; the layer's recipes check for it.
-        "DISTRO_FEATURES": "systemd usrmerge seccomp k3s",
+        "K3S_DISTRO_FEATURE": feature,
+        "DISTRO_FEATURES": "systemd usrmerge seccomp " + feature,
         "BB_STRICT_CHECKSUM": "1",
         "PREMIRRORS": f"https://static.crates.io/crates/.* file://{mirror}/",
         "SRCREV": "INVALID",

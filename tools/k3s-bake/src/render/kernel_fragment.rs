@@ -18,6 +18,10 @@ pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs
 /// Path of the kernel-cache feature description that applies the fragment.
 pub const SCC_PATH: &str = "recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s.scc";
 
+/// The layer's distro feature (`K3S_DISTRO_FEATURE` in conf/layer.conf, which the bbappend reads; the layer checks
+/// compare the two). Not "k3s": meta-virtualization sets that one for its own k3s.
+pub const DISTRO_FEATURE: &str = "k3s-rs";
+
 /// Renders `k3s.cfg`, after checking it against linux-yocto's recorded inputs
 /// ([`crate::kernel_inputs::FACTS`]): nothing kernel-yocto merges after the fragment may set one of its options
 /// (the fragment is a KERNEL_FEATURES entry, so it is merged last), and the facts must be in canonical form.
@@ -45,6 +49,8 @@ pub fn render_scc(_ctx: &Context) -> Result<String> {
         "# {}: a KERNEL_FEATURES entry of linux-yocto-k3s.inc, so kernel-yocto merges it after every other fragment.",
         crate::kernel_inputs::K3S_FEATURE
     );
+    let _ =
+        writeln!(out, "# Applied by linux-yocto_%.bbappend only when DISTRO_FEATURES contains \"{DISTRO_FEATURE}\".");
     let _ = writeln!(
         out,
         "define KFEATURE_DESCRIPTION \"Kernel options k3s needs ({required} required, {} recommended)\"",
