@@ -24,7 +24,8 @@ bbfetch() {
     grep "^bbfetch:" "$W/bbfetch.log"
 }
 
-cargo build --quiet --locked -p k3s-bake
+# `go resolve` is one of k3s-bake's online subcommands (feature `online`).
+cargo build --quiet --locked -p k3s-bake --features online
 BAKE=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/k3s-bake
 
 export HOME=$W/home GOPATH=$W/gopath GOCACHE=$W/gocache GOSUMDB=off GOTOOLCHAIN=local GIT_TERMINAL_PROMPT=0

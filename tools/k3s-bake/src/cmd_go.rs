@@ -4,15 +4,21 @@
 //! proxy / git (maintainers, online), `render` writes `<bpn>-go-mods.inc` + `<bpn>-licenses.inc` (offline).
 //! The k3s includes of this layer are rendered by `gen`; `render` serves other recipes and the end-to-end test.
 
+#[cfg(feature = "online")]
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "online")]
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
+use go_facts::Facts;
+#[cfg(feature = "online")]
+use go_facts::ModuleVersion;
 use go_facts::license::Decisions;
-use go_facts::render::{ModuleSet, Need, needs, render};
-use go_facts::{Facts, ModuleVersion};
+use go_facts::render::{ModuleSet, render};
+#[cfg(feature = "online")]
+use go_facts::render::{Need, needs};
 use gomod::{GoMod, GoSum};
 
 use crate::render::go_inc::{DECISIONS, FACTS, REZIP_CLASS};
@@ -187,6 +193,7 @@ fn write_facts(path: &Path, facts: &Facts) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
+#[cfg(feature = "online")]
 fn env_list(explicit: Option<String>, vars: &[&str]) -> Vec<String> {
     explicit
         .or_else(|| vars.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())))
@@ -194,6 +201,7 @@ fn env_list(explicit: Option<String>, vars: &[&str]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+#[cfg(feature = "online")]
 fn default_cache() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -224,6 +232,58 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             println!("{}: {} module versions ({} new)", path.display(), all.modules.len(), all.modules.len() - before);
             Ok(())
         }
+        GoCommand::Render { facts, graph, decisions, rezip_class, linked, go_mods, licenses } => {
+            let path = facts_path(root, &facts);
+            let mut all = Facts::load(&path)?;
+            if let Some(lp) = &linked {
+                let set = go_facts::linked::LinkedSet::parse(&lp.display().to_string(), &read(lp)?)?;
+                let r = go_facts::linked::restrict(&all, &set);
+                if !r.uncovered.is_empty() {
+                    let list: Vec<String> = r.uncovered.iter().map(ToString::to_string).collect();
+                    bail!(
+                        "{} linked module version(s) have no licence fact (run `k3s-bake go resolve`):\n  {}",
+                        list.len(),
+                        list.join("\n  ")
+                    );
+                }
+                eprintln!(
+                    "render: {} linked module versions; licences of {} graph-only module versions left out",
+                    set.0.len(),
+                    r.dropped.len()
+                );
+                all = r.facts;
+            }
+            let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
+            let dec = Decisions::load(&decisions_path)?;
+            let sum = load_graph(&graph)?;
+            let set = sum.as_ref().map_or(ModuleSet::AllFacts, ModuleSet::GoSum);
+            let class = Some(rezip_class.as_str()).filter(|c| *c != "none");
+            let r = render(&all, &dec, set, class)?;
+            let header = format!(
+                "# Rendered by `k3s-bake go render` from {}{}. Do not edit by hand.\n",
+                path.display(),
+                graph.go_sum.as_ref().map(|s| format!(" and {}", s.display())).unwrap_or_default()
+            );
+            // Both rendered before either is written: no half-updated pair.
+            for (out, body) in [(&go_mods, &r.go_mods), (&licenses, &r.licenses)] {
+                k3s_atomic::write(out, format!("{header}{body}").as_bytes(), k3s_atomic::MODE_PUBLIC)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        cmd @ (GoCommand::Resolve { .. }
+        | GoCommand::VerifyGit { .. }
+        | GoCommand::License { .. }
+        | GoCommand::Versions { .. }) => run_online(root, cmd),
+    }
+}
+
+/// The subcommands that use go-resolve (network client, zip scanning): compiled only with the `online` feature, so
+/// the offline generator (`gen`, `gen --check`, `go import|render`) links no network code.
+#[cfg(feature = "online")]
+fn run_online(root: &Path, command: GoCommand) -> Result<()> {
+    match command {
         GoCommand::Resolve {
             facts,
             graph,
@@ -288,46 +348,6 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
                     report.unidentified_licenses.len(),
                     report.unidentified_licenses.join("\n  ")
                 );
-            }
-            Ok(())
-        }
-        GoCommand::Render { facts, graph, decisions, rezip_class, linked, go_mods, licenses } => {
-            let path = facts_path(root, &facts);
-            let mut all = Facts::load(&path)?;
-            if let Some(lp) = &linked {
-                let set = go_facts::linked::LinkedSet::parse(&lp.display().to_string(), &read(lp)?)?;
-                let r = go_facts::linked::restrict(&all, &set);
-                if !r.uncovered.is_empty() {
-                    let list: Vec<String> = r.uncovered.iter().map(ToString::to_string).collect();
-                    bail!(
-                        "{} linked module version(s) have no licence fact (run `k3s-bake go resolve`):\n  {}",
-                        list.len(),
-                        list.join("\n  ")
-                    );
-                }
-                eprintln!(
-                    "render: {} linked module versions; licences of {} graph-only module versions left out",
-                    set.0.len(),
-                    r.dropped.len()
-                );
-                all = r.facts;
-            }
-            let decisions_path = decisions.unwrap_or_else(|| root.join(DECISIONS));
-            let dec = Decisions::load(&decisions_path)?;
-            let sum = load_graph(&graph)?;
-            let set = sum.as_ref().map_or(ModuleSet::AllFacts, ModuleSet::GoSum);
-            let class = Some(rezip_class.as_str()).filter(|c| *c != "none");
-            let r = render(&all, &dec, set, class)?;
-            let header = format!(
-                "# Rendered by `k3s-bake go render` from {}{}. Do not edit by hand.\n",
-                path.display(),
-                graph.go_sum.as_ref().map(|s| format!(" and {}", s.display())).unwrap_or_default()
-            );
-            // Both rendered before either is written: no half-updated pair.
-            for (out, body) in [(&go_mods, &r.go_mods), (&licenses, &r.licenses)] {
-                k3s_atomic::write(out, format!("{header}{body}").as_bytes(), k3s_atomic::MODE_PUBLIC)
-                    .with_context(|| format!("writing {}", out.display()))?;
-                println!("wrote {}", out.display());
             }
             Ok(())
         }
@@ -423,5 +443,14 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
             }
             Ok(())
         }
+        other => bail!("internal: {other:?} is not an online subcommand"),
     }
+}
+
+#[cfg(not(feature = "online"))]
+fn run_online(_root: &Path, _command: GoCommand) -> Result<()> {
+    bail!(
+        "this k3s-bake is built without network code; run the online subcommands as \
+         `cargo run -p k3s-bake --features online -- go …`"
+    )
 }

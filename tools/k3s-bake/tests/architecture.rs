@@ -111,3 +111,22 @@ fn every_crate_root_forbids_unsafe_code() {
         }
     }
 }
+
+/// `k3s-bake` as `gen --check` builds it (default features) links no network code: the GOPROXY client, TLS and
+/// git discovery live in go-resolve, behind the `online` feature.
+#[test]
+fn offline_k3s_bake_links_no_network_code() {
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "k3s-bake", "-e", "normal", "--prefix", "none", "--offline", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("run cargo tree");
+    assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    for network in ["go-resolve", "ureq", "rustls", "ring", "webpki-roots"] {
+        assert!(
+            !tree.lines().any(|l| l.split_whitespace().next() == Some(network)),
+            "offline k3s-bake links {network}:\n{tree}"
+        );
+    }
+}
