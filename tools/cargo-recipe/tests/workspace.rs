@@ -514,3 +514,20 @@ fn target_triples_are_checked_before_anything_else() {
     o.targets.clear();
     assert!(generate(&f.ws.join("Cargo.toml"), &o).is_err());
 }
+
+/// What the caller passes (or the recipe directory expression) lands in BitBake lines: the one BitBake writer
+/// refuses inline Python, quotes, backslashes and newlines there instead of writing them.
+#[test]
+fn hostile_recipe_inputs_are_refused_by_the_bitbake_writer() {
+    let (_d, ws, home) = feature_fixture();
+    for hostile in ["${@os.system(\"x\")}.inc", "a\"b.inc", "a\nb.inc", "a\\b.inc"] {
+        let mut o = feature_opts(&home, "tool");
+        o.requires = vec![hostile.into()];
+        let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
+        assert!(e.starts_with("required file "), "{hostile:?}: {e}");
+        let mut o = feature_opts(&home, "tool");
+        o.sources = Sources::Local { dir: format!("${{THISDIR}}/{hostile}") };
+        let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
+        assert!(e.starts_with("value of FILESPATH:prepend "), "{hostile:?}: {e}");
+    }
+}
