@@ -150,11 +150,11 @@ pub fn oe_name(id: &str) -> (String, bool) {
 
 /// `A WITH E`: OE-Core's combined text, else both names (see the crate docs).
 fn license_with(id: &str, exception: &str) -> Vec<(String, bool)> {
-    let (base, _) = oe_name(id);
+    let (base, known) = oe_name(id);
     if let Some((_, _, combined)) = WITH_NAMES.iter().find(|(l, e, _)| *l == base && *e == exception) {
         return vec![((*combined).to_owned(), true)];
     }
-    vec![(base, is_common_license(&oe_name(id).0)), (exception.to_owned(), is_common_license(exception))]
+    vec![(base, known), (exception.to_owned(), is_common_license(exception))]
 }
 
 fn parts(id: &str, exception: Option<&String>) -> Vec<(String, bool)> {
