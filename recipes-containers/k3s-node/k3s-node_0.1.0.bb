@@ -23,12 +23,14 @@ SRC_URI += "\
     file://meta-k3s-rs/k3s-kconfig;subdir=${BP} \
     file://meta-k3s-rs/k3s-model;subdir=${BP} \
     file://meta-k3s-rs/k3s-node;subdir=${BP} \
+    file://tools/bb-value;subdir=${BP} \
     file://tools/cargo-recipe;subdir=${BP} \
     file://tools/go-facts;subdir=${BP} \
     file://tools/go-resolve;subdir=${BP} \
     file://tools/gomod;subdir=${BP} \
     file://tools/k3s-bake;subdir=${BP} \
     file://tools/k3s-standin;subdir=${BP} \
+    file://tools/oe-license;subdir=${BP} \
 "
 
 inherit cargo
