@@ -52,19 +52,19 @@ pub fn registry() -> Vec<Generator> {
         Generator { path: "conf/include/k3s-spec.inc", sources: &[SPEC_FILE], render: crate::render::spec_inc::render },
         Generator {
             path: crate::render::node_recipe::NODE.bb,
-            sources: &["Cargo.toml", "Cargo.lock", "meta-k3s-rs/*/Cargo.toml"],
+            sources: &["meta-k3s-rs/Cargo.toml", "meta-k3s-rs/Cargo.lock", "meta-k3s-rs/*/Cargo.toml"],
             render: crate::render::node_recipe::render_bb,
         },
         Generator {
             path: "recipes-containers/k3s-node/k3s-node-crates.inc",
-            sources: &["Cargo.lock"],
+            sources: &["meta-k3s-rs/Cargo.lock"],
             render: crate::render::node_recipe::render_crates,
         },
         Generator {
             path: "recipes-containers/k3s-node/k3s-node-licenses.inc",
             sources: &[
-                "Cargo.toml",
-                "Cargo.lock",
+                "meta-k3s-rs/Cargo.toml",
+                "meta-k3s-rs/Cargo.lock",
                 "meta-k3s-rs/*/Cargo.toml",
                 "the .crate archives (cargo fetch --locked)",
             ],

@@ -1,8 +1,9 @@
-//! The architecture invariants of ARCHITECTURE.md ("Invariants"), checked against what cargo resolves for this
-//! workspace (`cargo metadata --offline --locked`) and against the crate roots. A change that breaks one fails
-//! here with the invariant's name, not later as a bigger image or a host crate on the target.
+//! The architecture invariants of ARCHITECTURE.md ("Invariants"), checked against what cargo resolves for the two
+//! workspaces (`cargo metadata --offline --locked`: the host tools at the root, the crates baked into images in
+//! `meta-k3s-rs/`) and against the crate roots. A change that breaks one fails here with the invariant's name, not
+//! later as a bigger image or a host crate on the target.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,27 +13,39 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
+/// The target workspace, relative to the repository root.
+const TARGET_WS: &str = "meta-k3s-rs";
+
+/// `cargo metadata` of the workspace whose root manifest is `<repo>/<dir>/Cargo.toml`.
+fn metadata(dir: &str, no_deps: bool) -> Value {
+    let root = workspace_root();
+    let manifest = root.join(dir).join("Cargo.toml");
+    let mut args = vec!["metadata", "--format-version", "1", "--offline", "--locked", "--manifest-path"];
+    args.push(manifest.to_str().expect("UTF-8 path"));
+    if no_deps {
+        args.push("--no-deps");
+    }
+    let out = Command::new(env!("CARGO")).args(&args).current_dir(&root).output().expect("run cargo metadata");
+    assert!(out.status.success(), "cargo metadata ({dir}): {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("cargo metadata JSON")
+}
+
 struct Member {
     name: String,
     dir: PathBuf,
     /// (dependency name, kind: None = normal, "dev", "build")
     deps: Vec<(String, Option<String>)>,
+    /// Directories of path dependencies, relative to the repository root when inside it.
+    path_deps: Vec<PathBuf>,
     roots: Vec<PathBuf>,
 }
 
+/// The members of both workspaces.
 fn members() -> Vec<Member> {
     let root = workspace_root();
-    let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline", "--locked"])
-        .current_dir(&root)
-        .output()
-        .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
-    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");
-    meta["packages"]
-        .as_array()
-        .expect("packages")
+    [".", TARGET_WS]
         .iter()
+        .flat_map(|ws| metadata(ws, true)["packages"].as_array().expect("packages").clone())
         .map(|p| {
             let manifest = PathBuf::from(p["manifest_path"].as_str().expect("manifest_path"));
             Member {
@@ -43,6 +56,13 @@ fn members() -> Vec<Member> {
                     .expect("dependencies")
                     .iter()
                     .map(|d| (d["name"].as_str().expect("dep name").to_owned(), d["kind"].as_str().map(str::to_owned)))
+                    .collect(),
+                path_deps: p["dependencies"]
+                    .as_array()
+                    .expect("dependencies")
+                    .iter()
+                    .filter_map(|d| d["path"].as_str())
+                    .map(|d| PathBuf::from(d).strip_prefix(&root).map(Path::to_path_buf).unwrap_or_else(|_| d.into()))
                     .collect(),
                 roots: p["targets"]
                     .as_array()
@@ -71,6 +91,143 @@ fn target_crates_never_depend_on_host_crates() {
             assert!(!host.contains(dep.as_str()), "{} (target) depends on {dep} (host crate under tools/)", m.name);
         }
     }
+}
+
+/// `meta-k3s-rs/` never depends on `tools/` by path, nor on anything outside its own directory: its workspace must
+/// build from that directory alone (the node recipe ships only it, with its own Cargo.lock).
+#[test]
+fn target_crates_depend_on_nothing_outside_meta_k3s_rs() {
+    for m in members().iter().filter(|m| m.dir.starts_with(TARGET_WS)) {
+        for dep in &m.path_deps {
+            assert!(
+                dep.starts_with(TARGET_WS),
+                "{} (target) has a path dependency outside {TARGET_WS}/: {}",
+                m.name,
+                dep.display()
+            );
+        }
+    }
+}
+
+/// Target and host are two workspaces: `meta-k3s-rs/` is its own workspace root holding exactly the target crates,
+/// the root workspace holds the tools and excludes it. Cargo inherits nothing across workspaces, so the shared
+/// package fields and lints are written twice; they must stay equal.
+#[test]
+fn target_and_host_are_separate_workspaces_with_the_same_package_fields_and_lints() {
+    let all = members();
+    let root = workspace_root();
+    let target = metadata(TARGET_WS, true);
+    let target_root = PathBuf::from(target["workspace_root"].as_str().expect("workspace_root"));
+    assert_eq!(target_root, root.join(TARGET_WS), "{TARGET_WS}/ must be its own workspace root");
+    let host = metadata(".", true);
+    for (ws, meta) in [(TARGET_WS, &target), ("tools", &host)] {
+        for p in meta["packages"].as_array().expect("packages") {
+            let manifest = PathBuf::from(p["manifest_path"].as_str().expect("manifest_path"));
+            assert!(
+                manifest.strip_prefix(&root).is_ok_and(|m| m.starts_with(ws)),
+                "workspace of {ws}/ has member {}",
+                manifest.display()
+            );
+        }
+    }
+    assert!(all.iter().any(|m| m.name == "k3s-node") && all.iter().any(|m| m.name == "k3s-bake"));
+    let table = |dir: &str| -> toml::Table {
+        let path = root.join(dir).join("Cargo.toml");
+        std::fs::read_to_string(&path).expect("read manifest").parse().expect("manifest TOML")
+    };
+    let (target, host) = (table(TARGET_WS), table("."));
+    for key in ["package", "lints"] {
+        assert_eq!(
+            target["workspace"].get(key),
+            host["workspace"].get(key),
+            "[workspace.{key}] differs between {TARGET_WS}/Cargo.toml and Cargo.toml"
+        );
+    }
+    assert!(
+        host.get("profile").is_none(),
+        "profiles apply at a workspace root: the release profile of the node tools belongs in {TARGET_WS}/Cargo.toml"
+    );
+    assert!(
+        target.get("profile").and_then(|p| p.get("release")).is_some(),
+        "{TARGET_WS}/Cargo.toml lost the node tools' release profile"
+    );
+}
+
+/// A resolved dependency graph (`cargo metadata` with dependencies): package names by id, edges, members.
+struct Graph {
+    names: BTreeMap<String, String>,
+    edges: BTreeMap<String, Vec<String>>,
+    /// (id, manifest path relative to the repository root) of the packages inside the repository.
+    local: Vec<(String, PathBuf)>,
+}
+
+impl Graph {
+    fn of(dir: &str) -> Graph {
+        let meta = metadata(dir, false);
+        let root = workspace_root();
+        let packages = meta["packages"].as_array().expect("packages");
+        let id = |v: &Value| v.as_str().expect("id").to_owned();
+        Graph {
+            names: packages.iter().map(|p| (id(&p["id"]), p["name"].as_str().expect("name").to_owned())).collect(),
+            edges: meta["resolve"]["nodes"]
+                .as_array()
+                .expect("resolve nodes")
+                .iter()
+                .map(|n| (id(&n["id"]), n["deps"].as_array().expect("deps").iter().map(|d| id(&d["pkg"])).collect()))
+                .collect(),
+            local: packages
+                .iter()
+                .filter_map(|p| {
+                    let manifest = Path::new(p["manifest_path"].as_str().expect("manifest_path"));
+                    Some((id(&p["id"]), manifest.strip_prefix(&root).ok()?.to_path_buf()))
+                })
+                .collect(),
+        }
+    }
+
+    /// Names of the packages reachable (any dependency kind, any platform) from the local packages under `dir`.
+    fn reach_from(&self, dir: &str) -> BTreeSet<String> {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<&str> =
+            self.local.iter().filter(|(_, m)| m.starts_with(dir)).map(|(id, _)| id.as_str()).collect();
+        while let Some(id) = todo.pop() {
+            if seen.insert(id) {
+                todo.extend(self.edges.get(id).into_iter().flatten().map(String::as_str));
+            }
+        }
+        seen.iter().map(|id| self.names[*id].clone()).collect()
+    }
+}
+
+/// The package names `<repo>/<dir>/Cargo.lock` locks.
+fn locked(dir: &str) -> BTreeSet<String> {
+    let path = workspace_root().join(dir).join("Cargo.lock");
+    let text = std::fs::read_to_string(&path).expect("read Cargo.lock");
+    text.lines().filter_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"')).map(str::to_owned).collect()
+}
+
+/// `meta-k3s-rs/Cargo.lock` (what the node recipe vendors) holds what the target workspace resolves and no
+/// host-only crate: none of the tools, nothing that in the host workspace only the tools reach (network, TLS,
+/// archives, the generator's formats).
+#[test]
+fn the_node_lock_holds_no_host_only_crate() {
+    let host = Graph::of(".");
+    let target = Graph::of(TARGET_WS).reach_from(TARGET_WS);
+    let host_only: BTreeSet<String> = host
+        .reach_from("tools/")
+        .into_iter()
+        .filter(|n| !target.contains(n))
+        .filter(|n| !host.reach_from("meta-k3s-rs/").contains(n))
+        .collect();
+    assert!(host_only.contains("k3s-bake") && host_only.contains("toml"), "host-only set looks wrong: {host_only:?}");
+    let node_lock = locked(TARGET_WS);
+    let leaked: Vec<_> = node_lock.intersection(&host_only).collect();
+    assert!(leaked.is_empty(), "{TARGET_WS}/Cargo.lock locks host-only crates: {leaked:?}");
+    let unresolved: Vec<_> = node_lock.difference(&target).collect();
+    assert!(
+        unresolved.is_empty(),
+        "{TARGET_WS}/Cargo.lock locks crates its workspace does not resolve: {unresolved:?}"
+    );
 }
 
 /// `k3s-model` is a dependency-free table of facts; `k3s-atomic` is std only.
