@@ -287,3 +287,211 @@ fn offline_k3s_bake_links_no_network_code() {
         );
     }
 }
+
+/// The module dependency graph of one crate (`src/`): nodes are modules (`a`, `dir::b`), an edge `a → b` is a
+/// `crate::b…` (or `super::…`) path in `a`'s non-test code; `crate::Item` re-exported at the crate root by
+/// `pub use m::{Item, …}` counts as an edge to `m`.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    fn strip_tests_and_comments(text: &str) -> String {
+        let mut out = String::new();
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            let t = line.trim_start();
+            // The convention here: `#[cfg(test)] mod tests { … }` closes the file.
+            if t == "#[cfg(test)]" && lines.peek().is_some_and(|n| n.trim_start().starts_with("mod ")) {
+                break;
+            }
+            if t.starts_with("//") {
+                continue;
+            }
+            out.push_str(line.split(" // ").next().unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+    /// The paths of the use tree (or plain path) at the start of `s`, e.g. `a::{b::C, d}` → `[a, b, C]`, `[a, d]`.
+    fn use_tree(s: &str) -> Vec<Vec<String>> {
+        let s = s.trim_start();
+        if let Some(group) = s.strip_prefix('{') {
+            let (mut depth, mut start, mut out) = (0usize, 0usize, Vec::new());
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        out.extend(use_tree(&group[start..i]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.extend(use_tree(&group[start..i]));
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        let ident: String = s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if ident.is_empty() {
+            return Vec::new();
+        }
+        match s[ident.len()..].strip_prefix("::") {
+            Some(rest) => {
+                let subs = use_tree(rest);
+                if subs.is_empty() {
+                    vec![vec![ident]]
+                } else {
+                    subs.into_iter().map(|p| [vec![ident.clone()], p].concat()).collect()
+                }
+            }
+            None => vec![vec![ident]],
+        }
+    }
+    /// Every path after a `crate::` / `super::` in `code`.
+    fn paths(code: &str, prefix: &str) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut rest = code;
+        while let Some(i) = rest.find(prefix) {
+            let before = rest[..i].chars().next_back();
+            rest = &rest[i + prefix.len()..];
+            if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                out.extend(use_tree(rest));
+            }
+        }
+        out
+    }
+
+    // Modules: src/x.rs → x, src/d/mod.rs → d, src/d/y.rs → d::y (one level deep, as in this repository).
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for e in std::fs::read_dir(src).expect("read src").map(|e| e.expect("entry").path()) {
+        let stem = e.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        if e.is_dir() {
+            for f in std::fs::read_dir(&e).expect("read dir").map(|f| f.expect("entry").path()) {
+                let sub = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                if f.extension().is_some_and(|x| x == "rs") {
+                    let name = if sub == "mod" { stem.clone() } else { format!("{stem}::{sub}") };
+                    files.insert(name, f);
+                }
+            }
+        } else if e.extension().is_some_and(|x| x == "rs") {
+            if stem == "lib" || stem == "main" {
+                roots.push(e);
+            } else {
+                files.insert(stem, e);
+            }
+        }
+    }
+    // Root re-exports: `pub use m::{A, B};` / `pub use m::A;`.
+    let mut reexports: BTreeMap<String, String> = BTreeMap::new();
+    for root in &roots {
+        let code = strip_tests_and_comments(&std::fs::read_to_string(root).expect("read crate root"));
+        for stmt in code.split(';') {
+            let Some(u) = stmt.trim().strip_prefix("pub use ") else { continue };
+            let u = u.trim_start_matches("crate::").trim_start_matches("self::");
+            let Some((m, items)) = u.split_once("::") else { continue };
+            if !files.contains_key(m) {
+                continue;
+            }
+            for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
+                let item = item.trim().rsplit(" as ").next().unwrap_or_default().trim();
+                if !item.is_empty() {
+                    reexports.insert(item.to_owned(), m.to_owned());
+                }
+            }
+        }
+    }
+    let node = |segs: &[String], parent: Option<&str>| -> Option<String> {
+        let first = segs.first()?;
+        let scoped = parent.map(|p| format!("{p}::{first}"));
+        let top = match &scoped {
+            Some(s) if files.contains_key(s) => s.clone(),
+            Some(_) => parent?.to_owned(),
+            None if files.contains_key(first) => first.clone(),
+            None => return reexports.get(first).cloned(),
+        };
+        match segs.get(1) {
+            Some(second) if parent.is_none() && files.contains_key(&format!("{top}::{second}")) => {
+                Some(format!("{top}::{second}"))
+            }
+            _ => Some(top),
+        }
+    };
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, file) in &files {
+        let code = strip_tests_and_comments(&std::fs::read_to_string(file).expect("read module"));
+        let parent = name.split_once("::").map(|(p, _)| p);
+        let mut deps: BTreeSet<String> = BTreeSet::new();
+        deps.extend(paths(&code, "crate::").iter().filter_map(|p| node(p, None)));
+        if let Some(parent) = parent {
+            deps.extend(paths(&code, "super::").iter().filter_map(|p| node(p, Some(parent))));
+        }
+        deps.remove(name);
+        graph.insert(name.clone(), deps);
+    }
+    graph
+}
+
+/// A cycle through `start` in `graph`, as the path of modules, if any.
+fn cycle_through(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option<Vec<String>> {
+    let mut stack = vec![(start.to_owned(), vec![start.to_owned()])];
+    let mut seen = BTreeSet::new();
+    while let Some((at, path)) = stack.pop() {
+        for next in graph.get(&at).into_iter().flatten() {
+            if next == start {
+                return Some([path.clone(), vec![start.to_owned()]].concat());
+            }
+            if seen.insert(next.clone()) {
+                stack.push((next.clone(), [path.clone(), vec![next.clone()]].concat()));
+            }
+        }
+    }
+    None
+}
+
+/// Module dependencies within a crate point one way (no `a → … → a`): in k3s-bake the CLI edges use the registry
+/// of generated files, which names the renderers, which read only the context and the inputs; in go-facts the
+/// store knows nothing of licence detection. A cycle makes a module impossible to change or test alone (the node
+/// recipe was rendered three times per `gen` because generated.rs and render/* needed each other).
+#[test]
+fn no_module_dependency_cycles_in_any_crate() {
+    let mut cycles = Vec::new();
+    for m in members() {
+        let src = workspace_root().join(&m.dir).join("src");
+        let graph = module_graph(&src);
+        for start in graph.keys() {
+            if let Some(c) = cycle_through(&graph, start) {
+                cycles.push(format!("{}: {}", m.name, c.join(" → ")));
+                break;
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "module dependency cycles:\n{}", cycles.join("\n"));
+}
+
+/// The cycle finder itself, on the shapes it must see through: grouped `use crate::{…}`, root re-exports,
+/// submodules reached by `crate::dir::x` and `super::`.
+#[test]
+fn the_module_cycle_finder_sees_grouped_uses_reexports_and_submodules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path();
+    std::fs::create_dir(src.join("render")).expect("mkdir");
+    let write = |p: &str, t: &str| std::fs::write(src.join(p), t).expect("write");
+    write("lib.rs", "mod store;\nmod generated;\nmod render;\npub use store::{Facts, Error};\n");
+    write("store.rs", "// use crate::generated; (a comment is no edge)\npub struct Facts;\n");
+    write("generated.rs", "use crate::{Facts, render::{node::X, other}};\n");
+    write("render/mod.rs", "pub mod node;\npub mod other;\n");
+    write("render/other.rs", "use super::node;\n");
+    write("render/node.rs", "use crate::store::Facts;\n#[cfg(test)]\nmod tests {\n    use crate::generated;\n}\n");
+    let graph = module_graph(src);
+    let deps = |m: &str| graph[m].iter().cloned().collect::<Vec<_>>();
+    assert_eq!(deps("generated"), ["render::node", "render::other", "store"]);
+    assert_eq!(deps("render::other"), ["render::node"]);
+    assert_eq!(deps("render::node"), ["store"], "test code counts as no edge");
+    assert!(deps("store").is_empty());
+    assert!(graph.keys().all(|k| cycle_through(&graph, k).is_none()));
+    write("store.rs", "use crate::render::other;\n");
+    let graph = module_graph(src);
+    let cycle = cycle_through(&graph, "store").expect("store → render::other → render::node → store");
+    assert_eq!(cycle, ["store", "render::other", "render::node", "store"]);
+}

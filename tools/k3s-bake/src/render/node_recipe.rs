@@ -8,7 +8,7 @@ use cargo_recipe::cache::Cache;
 use cargo_recipe::recipe::{Options, Recipe, Sources, generate};
 use cargo_recipe::resolve::DEFAULT_TARGETS;
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// A Rust recipe registered with `gen`: data only.
 #[derive(Debug)]
@@ -79,7 +79,8 @@ pub fn recipe(ctx: &Context, reg: &Registration) -> Result<Recipe> {
         cargo_home: None,
         // The layer's machines: qemux86-64, qemuarm64, qemuarm.
         targets: DEFAULT_TARGETS.iter().map(|t| (*t).to_owned()).collect(),
-        // `gen` renders this recipe once per file; the cache makes the second and third cheap.
+        // Licence facts by sha256 and cargo's answer: a rerun of `gen` reads the archives and runs cargo again only
+        // when an input changed.
         cache: Cache::default_location(),
         recipe_dir: Path::new(reg.bb).parent().map(|d| ctx.root.join(d)),
     };
@@ -103,24 +104,37 @@ pub fn recipe(ctx: &Context, reg: &Registration) -> Result<Recipe> {
     Ok(recipe)
 }
 
-/// `k3s-node_<version>.bb`.
-pub fn render_bb(ctx: &Context) -> Result<String> {
-    Ok(recipe(ctx, &NODE)?.bb)
+/// The node recipe's crate list (next to [`NODE`]'s .bb).
+pub const CRATES_INC: &str = "recipes-containers/k3s-node/k3s-node-crates.inc";
+/// The node recipe's licences of the linked crates.
+pub const LICENSES_INC: &str = "recipes-containers/k3s-node/k3s-node-licenses.inc";
+
+#[cfg(test)]
+thread_local! {
+    /// How often this thread rendered the node recipe (tests: once per `gen`).
+    pub static RENDERS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// `k3s-node-crates.inc`.
-pub fn render_crates(ctx: &Context) -> Result<String> {
-    Ok(recipe(ctx, &NODE)?.crates_inc)
-}
-
-/// `k3s-node-licenses.inc`.
-pub fn render_licenses(ctx: &Context) -> Result<String> {
-    Ok(recipe(ctx, &NODE)?.licenses_inc)
+/// The three files of the node recipe from one rendering, in the order `k3s-node_<version>.bb`, [`CRATES_INC`],
+/// [`LICENSES_INC`].
+pub fn render_files(ctx: &Context) -> Result<Vec<String>> {
+    #[cfg(test)]
+    RENDERS.with(|n| n.set(n.get() + 1));
+    let r = recipe(ctx, &NODE)?;
+    Ok(vec![r.bb, r.crates_inc, r.licenses_inc])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// cargo-recipe names the includes after the recipe, next to its .bb.
+    #[test]
+    fn the_include_paths_sit_next_to_the_bb() {
+        let dir = NODE.bb.rsplit_once('/').map(|(d, _)| d).unwrap();
+        assert_eq!(CRATES_INC, format!("{dir}/{}-crates.inc", NODE.name));
+        assert_eq!(LICENSES_INC, format!("{dir}/{}-licenses.inc", NODE.name));
+    }
 
     #[test]
     fn thisdir_climbs_to_the_layer_root() {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use k3s_model::tools::{MULTICALL_BINARY, TOOLS};
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// Path of the include, relative to the layer root.
 pub const PATH: &str = "recipes-containers/k3s-node/k3s-node-tools.inc";

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::generated::Context;
+use crate::context::Context;
 use crate::spec::{FlannelBackend, Role};
 
 /// Renders pins, feature defaults and image profiles.
