@@ -155,6 +155,10 @@ mod tests {
         assert!(files.contains(&"meta-k3s-rs/Cargo.lock") && files.contains(&"meta-k3s-rs/k3s-node"), "{files:?}");
         assert!(recipe.bb.contains("CARGO_LOCK_PATH = \"${S}/meta-k3s-rs/Cargo.lock\""), "{}", recipe.bb);
         assert!(recipe.bb.contains("CARGO_SRC_DIR = \"meta-k3s-rs/k3s-node\""), "{}", recipe.bb);
+        // The licence texts sit at the layer root, above the workspace: still the recipe's own licence files.
+        for text in ["LICENSE-APACHE", "LICENSE-MIT"] {
+            assert!(recipe.bb.contains(&format!("    file://{text};md5=")), "{}", recipe.bb);
+        }
 
         let lock = cargo_recipe::lock::Lockfile::load(&root.join("meta-k3s-rs/Cargo.lock")).unwrap();
         let want: std::collections::BTreeSet<String> = lock
