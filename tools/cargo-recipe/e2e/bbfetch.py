@@ -127,13 +127,15 @@ def check_licenses(d):
     return n
 
 
-COMMON_LICENSES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "common-licenses.txt")
+COMMON_LICENSES = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "oe-license", "facts", "common-licenses.txt"
+)
 
 
 def check_no_generic(d):
     """Stand-in for license.bbclass's find_license (OE-Core wrynose) over NO_GENERIC_LICENSE."""
     with open(COMMON_LICENSES) as f:
-        common = set(f.read().split())
+        common = {l.strip() for l in f if l.strip() and not l.startswith("#")}
     paths = set()
     for entry in (d.getVar("LIC_FILES_CHKSUM") or "").split():
         _, _, path, _, _, _ = bb.fetch2.decodeurl(entry)

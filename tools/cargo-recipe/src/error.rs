@@ -85,6 +85,9 @@ pub enum Error {
     /// The request itself cannot be satisfied (unknown package, ...).
     #[error("{0}")]
     Usage(String),
+    /// A value the one BitBake writer (`bb-value`) refuses: BitBake would interpret it instead of storing it.
+    #[error(transparent)]
+    BitBake(#[from] bb_value::Error),
 }
 
 /// Result with this crate's [`Error`].

@@ -15,6 +15,7 @@ use crate::lock::{GitRef, GitSource, LockedPackage, Lockfile, Source};
 use crate::manifest::{Doc, Package, Workspace};
 use crate::resolve::{Origin, PkgId, Query};
 use crate::spdx;
+use bb_value::{Op, Val};
 
 /// Where the recipe's own sources (the workspace) come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,17 +156,13 @@ fn join_rel(prefix: &str, rel: &str) -> String {
     if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") }
 }
 
-/// Writes `VAR = "a \` … `"` with one item per line (the OE style oelint expects).
-fn multiline(out: &mut String, var: &str, op: &str, items: &[String]) {
-    if items.len() == 1 {
-        let _ = writeln!(out, "{var} {op} \"{}\"", items[0]);
-        return;
+/// Writes `VAR = "a \` … `"` with one item per line (the OE style oelint expects), through the one BitBake writer.
+fn multiline(out: &mut String, var: &str, op: Op, items: &[Val<'_>]) -> Result<()> {
+    match items {
+        [one] => bb_value::assign(out, var, op, *one)?,
+        many => bb_value::list(out, var, op, many)?,
     }
-    let _ = writeln!(out, "{var} {op} \"\\");
-    for i in items {
-        let _ = writeln!(out, "    {i} \\");
-    }
-    let _ = writeln!(out, "\"");
+    Ok(())
 }
 
 /// A git dependency as the recipe fetches it.
@@ -420,7 +417,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let crates_inc = render_crates(&lock, &lock_path, &git_deps, &opts.sources, &home)?;
     let own_names: BTreeSet<String> = no_generic.keys().cloned().collect();
     let (licenses_inc, dep_unknown, appends_licenses) =
-        render_licenses(&linked, &git_deps, &selected, &opts.targets, &own_terms, &own_names);
+        render_licenses(&linked, &git_deps, &selected, &opts.targets, &own_terms, &own_names)?;
     warnings.extend(dep_unknown);
 
     // --- the .bb
@@ -431,26 +428,26 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         .unwrap_or_else(|| format!("Rust workspace packages {}", names_of(&selected)));
     let description = description.replace(['"', '\n', '\\'], " ").replace('$', "");
     let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
-    let _ = writeln!(bb, "SUMMARY = \"{}\"", summary_of(&description));
+    bb_value::assign(&mut bb, "SUMMARY", Op::Set, Val::Lit(&summary_of(&description)))?;
     // DESCRIPTION adds what the recipe builds (OE style wants it set and different from SUMMARY).
-    let _ = writeln!(
-        bb,
-        "DESCRIPTION = \"{}. Built by cargo from the Rust workspace's Cargo.lock: {}.\"",
+    let long = format!(
+        "{}. Built by cargo from the Rust workspace's Cargo.lock: {}.",
         description.trim_end_matches('.'),
         names_of(&selected)
     );
+    bb_value::assign(&mut bb, "DESCRIPTION", Op::Set, Val::Lit(&long))?;
     if let Some(h) = first.and_then(|p| p.homepage.clone().or_else(|| p.repository.clone()))
-        && !h.contains(['"', '\\', '\n', '$'])
+        && bb_value::check_value("HOMEPAGE", Val::Lit(&h)).is_ok()
     {
-        let _ = writeln!(bb, "HOMEPAGE = \"{h}\"");
+        bb_value::assign(&mut bb, "HOMEPAGE", Op::Set, Val::Lit(&h))?;
     }
     let license = match own_terms.as_slice() {
         [one] if !appends_licenses => one.bare.clone(),
         many => many.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" & "),
     };
-    let _ = writeln!(bb, "LICENSE = \"{license}\"");
+    bb_value::assign(&mut bb, "LICENSE", Op::Set, Val::Lit(&license))?;
     let lic_items: Vec<String> = own_files.iter().map(|(f, md5)| format!("file://{f};md5={md5}")).collect();
-    multiline(&mut bb, "LIC_FILES_CHKSUM", "=", &lic_items);
+    multiline(&mut bb, "LIC_FILES_CHKSUM", Op::Set, &lic_items.iter().map(|i| Val::Lit(i)).collect::<Vec<_>>())?;
     bb.push('\n');
 
     match &opts.sources {
@@ -468,7 +465,8 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
             }
             let _ = writeln!(bb, "# no network for our own sources. Only this recipe looks there, so it is set here.");
             let _ = writeln!(bb, "# nooelint: oelint.vars.bbvars.FILESPATH");
-            let _ = writeln!(bb, "FILESPATH:prepend := \"{dir}:\"");
+            // `dir` is a BitBake path expression on purpose (`${THISDIR}/../..`).
+            bb_value::assign(&mut bb, "FILESPATH:prepend", Op::Immediate, Val::Bb(&format!("{dir}:")))?;
             let shipped: Vec<String> =
                 ship_dirs(&ws, opts.recipe_dir.as_deref(), &name)?.iter().map(|d| join_rel(&ws_prefix, d)).collect();
             let mut items: Vec<String> = vec![join_rel(&ws_prefix, "Cargo.toml"), join_rel(&ws_prefix, "Cargo.lock")];
@@ -481,19 +479,23 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
             items.extend(shipped);
             items.sort();
             items.dedup();
-            let items: Vec<String> = items.iter().map(|i| format!("file://{i};subdir=${{BP}}")).collect();
+            // The entries are data (bb_safe checked them); `${BP}` is ours.
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| bb_value::lit("workspace entry", i).map(|i| format!("file://{i};subdir=${{BP}}")))
+                .collect::<Result<_, _>>()?;
             // The crates come first: the workspace's own sources are local files by design, and a recipe mixing
             // fetchers should not start SRC_URI with file:// (oelint.vars.srcurifile).
-            let _ = writeln!(bb, "require ${{BPN}}-crates.inc");
-            multiline(&mut bb, "SRC_URI", "+=", &items);
+            bb_value::require(&mut bb, Val::Bb("${BPN}-crates.inc"))?;
+            multiline(&mut bb, "SRC_URI", Op::Append, &items.iter().map(|i| Val::Bb(i)).collect::<Vec<_>>())?;
         }
         Sources::Git { uri, commit, .. } => {
-            let _ = writeln!(bb, "SRC_URI = \"{uri}\"");
-            let _ = writeln!(bb, "SRCREV = \"{commit}\"");
+            bb_value::assign(&mut bb, "SRC_URI", Op::Set, Val::Lit(uri))?;
+            bb_value::assign(&mut bb, "SRCREV", Op::Set, Val::Lit(commit))?;
         }
     }
     bb.push('\n');
-    let _ = writeln!(bb, "inherit cargo");
+    bb_value::inherit(&mut bb, "cargo")?;
     bb.push('\n');
     // One package: build from its own manifest; several: from the workspace root with -p each.
     let ws_dir = ws_prefix.clone();
@@ -503,10 +505,11 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         _ if packages.is_empty() => (ws_dir.clone(), "--workspace".to_owned()),
         many => (ws_dir.clone(), many.iter().map(|p| format!("-p {}", p.name)).collect::<Vec<_>>().join(" ")),
     };
-    let _ = writeln!(bb, "CARGO_SRC_DIR = \"{src_dir}\"");
-    let _ = writeln!(bb, "CARGO_LOCK_PATH = \"${{S}}/{}\"", join_rel(&ws_dir, "Cargo.lock"));
+    bb_value::assign(&mut bb, "CARGO_SRC_DIR", Op::Set, Val::Lit(&src_dir))?;
+    let lock_rel = bb_value::lit("Cargo.lock path", &join_rel(&ws_dir, "Cargo.lock"))?.to_owned();
+    bb_value::assign(&mut bb, "CARGO_LOCK_PATH", Op::Set, Val::Bb(&format!("${{S}}/{lock_rel}")))?;
     if !flags.is_empty() {
-        let _ = writeln!(bb, "CARGO_BUILD_FLAGS += \"{flags}\"");
+        bb_value::assign(&mut bb, "CARGO_BUILD_FLAGS", Op::Append, Val::Lit(&flags))?;
     }
     if profile_strips(&ws.manifest) {
         let _ = writeln!(
@@ -514,18 +517,18 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
             "# [profile.release] strips the binaries; OE-Core strips them itself and splits the debug info"
         );
         let _ = writeln!(bb, "# into -dbg packages (an already-stripped binary is a QA error).");
-        let _ = writeln!(bb, "export CARGO_PROFILE_RELEASE_STRIP = \"false\"");
+        bb_value::export(&mut bb, "CARGO_PROFILE_RELEASE_STRIP", Op::Set, Val::Lit("false"))?;
     }
     for (lic, path) in &no_generic {
-        let _ = writeln!(bb, "NO_GENERIC_LICENSE[{lic}] = \"{path}\"");
+        bb_value::assign_flag(&mut bb, "NO_GENERIC_LICENSE", lic, Op::Set, Val::Lit(path))?;
     }
     bb.push('\n');
     if !matches!(opts.sources, Sources::Local { .. }) {
-        let _ = writeln!(bb, "require ${{BPN}}-crates.inc");
+        bb_value::require(&mut bb, Val::Bb("${BPN}-crates.inc"))?;
     }
-    let _ = writeln!(bb, "require ${{BPN}}-licenses.inc");
+    bb_value::require(&mut bb, Val::Bb("${BPN}-licenses.inc"))?;
     for r in &opts.requires {
-        let _ = writeln!(bb, "require {r}");
+        bb_value::require(&mut bb, Val::Bb(r))?;
     }
     timings.push(("render".to_owned(), render_start.elapsed()));
     Ok(Recipe { name, version, bb, crates_inc, licenses_inc, warnings, timings })
@@ -642,20 +645,14 @@ fn render_crates(
     if !crates.is_empty() {
         let items: Vec<String> =
             crates.iter().map(|p| format!("crate://crates.io/{0}/{1};name={0}-{1}", p.name, p.version)).collect();
-        let _ = writeln!(out, "SRC_URI += \"\\");
-        for i in &items {
-            let _ = writeln!(out, "    {i} \\");
-        }
-        let _ = writeln!(out, "\"");
+        bb_value::list(&mut out, "SRC_URI", Op::Append, &items.iter().map(|i| Val::Lit(i)).collect::<Vec<_>>())
+            .map_err(|e| e.at(lock_path.display()))?;
         out.push('\n');
         for p in &crates {
-            let _ = writeln!(
-                out,
-                "SRC_URI[{}-{}.sha256sum] = \"{}\"",
-                p.name,
-                p.version,
-                p.checksum.as_deref().unwrap_or_default()
-            );
+            let flag = format!("{}-{}.sha256sum", p.name, p.version);
+            let sum = p.checksum.as_deref().unwrap_or_default();
+            bb_value::assign_flag(&mut out, "SRC_URI", &flag, Op::Set, Val::Lit(sum))
+                .map_err(|e| e.at(lock_path.display()))?;
         }
     }
     if !git_deps.is_empty() {
@@ -666,7 +663,7 @@ fn render_crates(
             "# `type=git-dependency` is OE-Core's marker for them (devtool, externalsrc); oelint does not know it."
         );
         let _ = writeln!(out, "# nooelint: oelint.vars.srcurioptions");
-        let _ = writeln!(out, "SRC_URI += \"\\");
+        let mut items: Vec<String> = Vec::new();
         for g in git_deps {
             // Where the crate sits in its repository (subpath=) is only known from cargo's checkout.
             if g.checkout.is_none() {
@@ -698,23 +695,24 @@ fn render_crates(
                 _ => "nobranch=1".to_owned(),
             };
             let subpath = g.subpath().map(|s| format!(";subpath={s}")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    {base};{branch};name={0};destsuffix={1}{subpath};type=git-dependency \\",
+            items.push(format!(
+                "{base};{branch};name={0};destsuffix={1}{subpath};type=git-dependency",
                 g.pkg.name,
                 g.destsuffix()
-            );
+            ));
         }
-        let _ = writeln!(out, "\"");
+        bb_value::list(&mut out, "SRC_URI", Op::Append, &items.iter().map(|i| Val::Lit(i)).collect::<Vec<_>>())
+            .map_err(|e| e.at(lock_path.display()))?;
         out.push('\n');
         let mut names: Vec<String> = git_deps.iter().map(|g| g.pkg.name.clone()).collect();
         for g in git_deps {
-            let _ = writeln!(out, "SRCREV_{} = \"{}\"", g.pkg.name, g.src.commit);
+            bb_value::assign(&mut out, &format!("SRCREV_{}", g.pkg.name), Op::Set, Val::Lit(&g.src.commit))
+                .map_err(|e| e.at(lock_path.display()))?;
         }
         if matches!(sources, Sources::Git { .. }) {
             names.insert(0, "default".into());
         }
-        let _ = writeln!(out, "SRCREV_FORMAT = \"{}\"", names.join("_"));
+        bb_value::assign(&mut out, "SRCREV_FORMAT", Op::Set, Val::Lit(&names.join("_")))?;
     }
     Ok(out)
 }
@@ -963,7 +961,7 @@ fn render_licenses(
     targets: &[String],
     own_terms: &[spdx::Term],
     own_no_generic: &BTreeSet<String>,
-) -> (String, Vec<String>, bool) {
+) -> Result<(String, Vec<String>, bool)> {
     let mut out = String::new();
     let mut unknown = Vec::new();
     let deps: Vec<&Linked> = linked.iter().filter(|l| l.locked.source != Source::Path).collect();
@@ -978,7 +976,7 @@ fn render_licenses(
     }
     if deps.is_empty() {
         let _ = writeln!(out, "# None: they link no crate from crates.io or git.");
-        return (out, unknown, false);
+        return Ok((out, unknown, false));
     }
     let mut terms: Vec<spdx::Term> = Vec::new();
     let mut files: Vec<String> = Vec::new();
@@ -1057,25 +1055,21 @@ fn render_licenses(
             // oelint's licensespdx wants ` & ` inside a value holding `&`; an appended single term starts with `& `.
             let _ = writeln!(out, "# nooelint: oelint.vars.licensespdx");
         }
-        let _ = writeln!(out, "LICENSE += \"& {joined}\"");
+        bb_value::assign(&mut out, "LICENSE", Op::Append, Val::Lit(&format!("& {joined}")))?;
     } else {
         let _ = writeln!(out, "# Their licenses are all among the recipe's own LICENSE terms.");
     }
     out.push('\n');
-    let _ = writeln!(out, "LIC_FILES_CHKSUM += \"\\");
-    for f in &files {
-        let _ = writeln!(out, "    {f} \\");
-    }
-    let _ = writeln!(out, "\"");
+    bb_value::list(&mut out, "LIC_FILES_CHKSUM", Op::Append, &files.iter().map(|f| Val::Lit(f)).collect::<Vec<_>>())?;
     if !no_generic.is_empty() {
         out.push('\n');
         for (lic, path) in no_generic {
-            let _ = writeln!(out, "NO_GENERIC_LICENSE[{lic}] = \"{path}\"");
+            bb_value::assign_flag(&mut out, "NO_GENERIC_LICENSE", &lic, Op::Set, Val::Lit(&path))?;
         }
     }
     unknown.sort();
     unknown.dedup();
-    (out, unknown, appends)
+    Ok((out, unknown, appends))
 }
 
 #[cfg(test)]

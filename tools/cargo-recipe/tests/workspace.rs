@@ -445,7 +445,7 @@ fn license_terms_are_not_repeated() {
 
 #[test]
 fn unknown_licenses_get_no_generic_license_at_a_checksummed_file() {
-    let (_d, ws, home) = feature_fixture_with("LicenseRef-Acme-1.0", "Foo-Unknown");
+    let (_d, ws, home) = feature_fixture_with("LicenseRef-Acme-1.0", "LicenseRef-Foo-Unknown");
     let tool = generate(&ws.join("Cargo.toml"), &feature_opts(&home, "tool")).unwrap();
     // A dependency's: its first license file, which LIC_FILES_CHKSUM lists (license.bbclass copies it only then).
     let path = "../cargo_home/bitbake/xtra-1.0.0/LICENSE";
@@ -456,7 +456,7 @@ fn unknown_licenses_get_no_generic_license_at_a_checksummed_file() {
     );
     assert!(tool.licenses_inc.contains(&format!("file://{path};md5=")), "{}", tool.licenses_inc);
     // The recipe's own: tool ships no text, so its checksummed Cargo.toml line's file.
-    assert!(tool.bb.contains("NO_GENERIC_LICENSE[Foo-Unknown] = \"tool/Cargo.toml\""), "{}", tool.bb);
+    assert!(tool.bb.contains("NO_GENERIC_LICENSE[LicenseRef-Foo-Unknown] = \"tool/Cargo.toml\""), "{}", tool.bb);
     assert!(tool.bb.contains("file://tool/Cargo.toml;beginline=5;endline=5;md5="), "{}", tool.bb);
     assert!(
         tool.warnings.iter().any(|w| w.contains("Foo-Unknown")) && tool.warnings.iter().any(|w| w.contains("Acme"))
@@ -465,6 +465,11 @@ fn unknown_licenses_get_no_generic_license_at_a_checksummed_file() {
     let (_d2, ws2, home2) = feature_fixture();
     let plain = generate(&ws2.join("Cargo.toml"), &feature_opts(&home2, "tool")).unwrap();
     assert!(!plain.licenses_inc.contains("NO_GENERIC_LICENSE") && !plain.bb.contains("NO_GENERIC_LICENSE"));
+    // A word that is neither an SPDX id nor `LicenseRef-` in the recipe's own manifest is an error at its line
+    // (the one vocabulary, oe-license, parses in the spdx crate's lax mode, which still refuses unknown ids).
+    let (_d3, ws3, home3) = feature_fixture_with("MIT", "Foo-Unknown");
+    let e = generate(&ws3.join("Cargo.toml"), &feature_opts(&home3, "tool")).unwrap_err().to_string();
+    assert!(e.contains("tool/Cargo.toml:5") && e.contains("Foo-Unknown"), "{e}");
 }
 
 #[test]
@@ -508,4 +513,21 @@ fn target_triples_are_checked_before_anything_else() {
     assert!(e.starts_with("target `x86_64-unknown-linux-gnu\nLICENSE"), "{e}");
     o.targets.clear();
     assert!(generate(&f.ws.join("Cargo.toml"), &o).is_err());
+}
+
+/// What the caller passes (or the recipe directory expression) lands in BitBake lines: the one BitBake writer
+/// refuses inline Python, quotes, backslashes and newlines there instead of writing them.
+#[test]
+fn hostile_recipe_inputs_are_refused_by_the_bitbake_writer() {
+    let (_d, ws, home) = feature_fixture();
+    for hostile in ["${@os.system(\"x\")}.inc", "a\"b.inc", "a\nb.inc", "a\\b.inc"] {
+        let mut o = feature_opts(&home, "tool");
+        o.requires = vec![hostile.into()];
+        let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
+        assert!(e.starts_with("required file "), "{hostile:?}: {e}");
+        let mut o = feature_opts(&home, "tool");
+        o.sources = Sources::Local { dir: format!("${{THISDIR}}/{hostile}"), subdir: String::new() };
+        let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
+        assert!(e.starts_with("value of FILESPATH:prepend "), "{hostile:?}: {e}");
+    }
 }

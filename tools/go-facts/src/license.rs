@@ -78,74 +78,21 @@ fn declared_spdx(text: &str) -> Option<String> {
     })
 }
 
-/// SPDX ids whose OE name differs (OE-Core's common-licenses use SPDX ids; these are the deprecated spellings).
-const OE_NAMES: &[(&str, &str)] = &[
-    ("GPL-2.0", "GPL-2.0-only"),
-    ("GPL-2.0+", "GPL-2.0-or-later"),
-    ("GPL-3.0", "GPL-3.0-only"),
-    ("GPL-3.0+", "GPL-3.0-or-later"),
-    ("LGPL-2.1", "LGPL-2.1-only"),
-    ("LGPL-2.1+", "LGPL-2.1-or-later"),
-    ("LGPL-3.0", "LGPL-3.0-only"),
-    ("AGPL-3.0", "AGPL-3.0-only"),
-];
-
-fn oe_id(id: &str) -> Result<String, String> {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+')) {
-        return Err(format!("{id:?} is not an SPDX license id"));
-    }
-    Ok(OE_NAMES.iter().find(|(s, _)| *s == id).map_or(id, |(_, o)| o).to_owned())
+/// Converts an SPDX expression to OE's LICENSE syntax through the layer's one vocabulary (`oe-license`, shared
+/// with the Cargo generator); returns the terms to AND-join (an AND expression splits into its operands so they
+/// de-duplicate with other files' terms).
+pub fn spdx_to_oe(expr: &str) -> Result<Vec<String>, String> {
+    Ok(oe_terms(expr)?.0.into_iter().map(|t| t.text).collect())
 }
 
-/// Converts an SPDX expression to OE's LICENSE syntax; returns the terms to AND-join (a pure AND expression
-/// splits into its ids so they de-duplicate with other files' ids).
-pub fn spdx_to_oe(expr: &str) -> Result<Vec<String>, String> {
-    let spaced = expr.replace('(', " ( ").replace(')', " ) ");
-    let toks: Vec<&str> = spaced.split_whitespace().collect();
-    if toks.is_empty() || toks.contains(&UNKNOWN) {
+/// [`spdx_to_oe`] as `oe-license` terms (with their order-independent keys), and the names OE-Core ships no text
+/// for (the recipe needs `NO_GENERIC_LICENSE` for each).
+pub fn oe_terms(expr: &str) -> Result<(Vec<oe_license::Term>, Vec<String>), String> {
+    if expr.trim() == UNKNOWN {
         return Err(format!("{expr:?} does not identify a license"));
     }
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut depth = 0i32;
-    let mut prev_operand = false;
-    while i < toks.len() {
-        let t = toks[i];
-        match t {
-            "AND" | "OR" if prev_operand => {
-                out.push(if t == "AND" { "&" } else { "|" }.to_owned());
-                prev_operand = false;
-            }
-            "(" if !prev_operand => {
-                depth += 1;
-                out.push("(".into());
-            }
-            ")" if prev_operand && depth > 0 => {
-                depth -= 1;
-                out.push(")".into());
-            }
-            "WITH" if prev_operand && i + 1 < toks.len() => {
-                // OE spells license exceptions as one name: Apache-2.0-with-LLVM-exception.
-                let base = out.pop().unwrap_or_default();
-                out.push(format!("{base}-with-{}", toks[i + 1]));
-                i += 1;
-            }
-            id if !prev_operand && !matches!(id, "AND" | "OR" | "WITH" | "(" | ")") => {
-                out.push(oe_id(id)?);
-                prev_operand = true;
-            }
-            _ => return Err(format!("malformed SPDX expression {expr:?} at {t:?}")),
-        }
-        i += 1;
-    }
-    if depth != 0 || !prev_operand {
-        return Err(format!("malformed SPDX expression {expr:?}"));
-    }
-    if !out.iter().any(|t| t == "|") {
-        return Ok(out.into_iter().filter(|t| !matches!(t.as_str(), "&" | "(" | ")")).collect());
-    }
-    let joined = out.join(" ").replace("( ", "(").replace(" )", ")");
-    Ok(vec![format!("({joined})")])
+    let parsed = oe_license::parse(expr).map_err(|e| e.to_string())?;
+    Ok(oe_license::terms(&parsed))
 }
 
 /// A maintainer's identification of a license text no fact source identified, by md5.
@@ -219,10 +166,7 @@ mod tests {
         assert_eq!(spdx_to_oe("MIT").unwrap(), ["MIT"]);
         assert_eq!(spdx_to_oe("MIT AND Apache-2.0").unwrap(), ["MIT", "Apache-2.0"]);
         assert_eq!(spdx_to_oe("MIT OR Apache-2.0").unwrap(), ["(MIT | Apache-2.0)"]);
-        assert_eq!(
-            spdx_to_oe("(MIT OR Apache-2.0) AND BSD-3-Clause").unwrap(),
-            ["((MIT | Apache-2.0) & BSD-3-Clause)"]
-        );
+        assert_eq!(spdx_to_oe("(MIT OR Apache-2.0) AND BSD-3-Clause").unwrap(), ["(MIT | Apache-2.0)", "BSD-3-Clause"]);
         assert_eq!(spdx_to_oe("GPL-2.0").unwrap(), ["GPL-2.0-only"]);
         assert_eq!(spdx_to_oe("Apache-2.0 WITH LLVM-exception").unwrap(), ["Apache-2.0-with-LLVM-exception"]);
         for bad in ["", "Unknown", "MIT AND", "AND MIT", "(MIT", "MIT)", "M I T", "a;b"] {

@@ -9,12 +9,13 @@
 //! The module set is either a go.sum (the real build graph: zips vs go.mod-only) or, when no go.sum of the exact
 //! source is at hand, every module version in the facts file (each needs its zip or commit).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use bb_value::{Op, Val};
 use gomod::{GoSum, ModuleVersion};
 
-use crate::license::{Decisions, UNKNOWN, spdx_to_oe};
+use crate::license::{Decisions, UNKNOWN, oe_terms};
 use crate::{Facts, ModFacts, cache_dir_name};
 
 /// Which module versions a recipe needs, and in what form.
@@ -230,7 +231,10 @@ pub fn render(
             by_md5.entry(&l.md5).or_insert(&l.spdx);
         }
     }
-    let mut lic_terms = BTreeSet::new();
+    // Terms by their order-independent key (`MIT | Apache-2.0` and `Apache-2.0 | MIT` are one term).
+    let mut lic_terms: BTreeMap<String, String> = BTreeMap::new();
+    // Names OE-Core ships no text for → the first licence file that declares them (license.bbclass copies it).
+    let mut no_generic: BTreeMap<String, String> = BTreeMap::new();
     let mut lic_files = Vec::new();
     let mut unidentified = Vec::new();
     for m in needs.keys() {
@@ -250,9 +254,14 @@ pub fn render(
                 unidentified.push(format!("{dir}/{file} md5={}", l.md5));
                 continue;
             };
-            let terms = spdx_to_oe(spdx).map_err(|e| RenderError::Invalid(format!("{m} {file}: {e}")))?;
-            lic_terms.extend(terms);
+            let (terms, unknown) = oe_terms(spdx).map_err(|e| RenderError::Invalid(format!("{m} {file}: {e}")))?;
             let base = if rezip_class.is_some() { LICENSE_DIR } else { "pkg/mod" };
+            for t in terms {
+                lic_terms.entry(t.key).or_insert(t.text);
+            }
+            for n in unknown {
+                no_generic.entry(n).or_insert_with(|| format!("{base}/{dir}/{file}"));
+            }
             lic_files.push(format!("file://{base}/{dir}/{file};md5={};spdx={}", l.md5, quote_plus(spdx)));
         }
     }
@@ -268,25 +277,32 @@ pub fn render(
          # gomodgit:// fetchers verify every file.\n",
         uris.len()
     );
-    go_mods.push_str("SRC_URI += \"\\\n");
-    for u in &uris {
-        let _ = writeln!(go_mods, "    {u} \\");
-    }
-    go_mods.push_str("\"\n");
+    // Every value goes through the one BitBake writer: facts are data, never BitBake syntax.
+    let bb = |e: bb_value::Error| RenderError::Invalid(e.to_string());
+    let items: Vec<Val<'_>> = uris.iter().map(|u| Val::Lit(u)).collect();
+    bb_value::list(&mut go_mods, "SRC_URI", Op::Append, &items).map_err(bb)?;
     if n_git > 0 {
         // BitBake refuses a recipe with several SCM entries (each gomodgit:// is one) unless SRCREV_FORMAT is set;
         // the recipe names its own source there (e.g. "k3s"), weakly defaulted here.
-        go_mods.push_str(
-            "\n# gomodgit:// entries are SCMs: BitBake needs SRCREV_FORMAT; the recipe may name its own source instead.\n\
-             SRCREV_FORMAT ?= \"default\"\n",
-        );
+        go_mods.push('\n');
+        bb_value::comment(
+            &mut go_mods,
+            "gomodgit:// entries are SCMs: BitBake needs SRCREV_FORMAT; the recipe may name its own source instead.",
+        )
+        .map_err(bb)?;
+        bb_value::assign(&mut go_mods, "SRCREV_FORMAT", Op::Default, Val::Lit("default")).map_err(bb)?;
     }
     if let Some(class) = rezip_class.filter(|_| n_git > 0) {
-        let _ = writeln!(
-            go_mods,
-            "\n# gomodgit:// zips keep a subdirectory module's prefix and include nested modules; {class} rebuilds them\n\
-             # after do_unpack as the go command would, so go.sum hashes match.\ninherit {class}"
-        );
+        go_mods.push('\n');
+        bb_value::comment(
+            &mut go_mods,
+            &format!(
+                "gomodgit:// zips keep a subdirectory module's prefix and include nested modules; {class} rebuilds them\n\
+                 after do_unpack as the go command would, so go.sum hashes match."
+            ),
+        )
+        .map_err(bb)?;
+        bb_value::inherit(&mut go_mods, class).map_err(bb)?;
     }
 
     let mut licenses = String::new();
@@ -296,20 +312,30 @@ pub fn render(
         lic_files.len()
     );
     if !lic_terms.is_empty() {
-        let _ = writeln!(licenses, "LICENSE += \"& {}\"\n", lic_terms.into_iter().collect::<Vec<_>>().join(" & "));
+        let joined = lic_terms.into_values().collect::<Vec<_>>().join(" & ");
+        bb_value::assign(&mut licenses, "LICENSE", Op::Append, Val::Lit(&format!("& {joined}"))).map_err(bb)?;
+        licenses.push('\n');
     }
-    licenses.push_str("LIC_FILES_CHKSUM += \"\\\n");
-    for l in &lic_files {
-        let _ = writeln!(licenses, "    {l} \\");
+    let items: Vec<Val<'_>> = lic_files.iter().map(|l| Val::Lit(l)).collect();
+    bb_value::list(&mut licenses, "LIC_FILES_CHKSUM", Op::Append, &items).map_err(bb)?;
+    if !no_generic.is_empty() {
+        // OE-Core ships no text of these names: license.bbclass copies the module's own file (one listed above).
+        licenses.push('\n');
+        for (name, path) in &no_generic {
+            bb_value::assign_flag(&mut licenses, "NO_GENERIC_LICENSE", name, Op::Set, Val::Lit(path)).map_err(bb)?;
+        }
     }
-    licenses.push_str("\"\n");
     if rezip_class.is_some() && !lic_files.is_empty() {
-        let _ = writeln!(
-            licenses,
-            "\n# The go command extracts only the modules a build loads into pkg/mod: {LICENSE_CLASS} extracts every file\n\
-             # above from the fetched module zips into {LICENSE_DIR}/ after do_unpack, whatever the build tags.\n\
-             inherit {LICENSE_CLASS}"
-        );
+        licenses.push('\n');
+        bb_value::comment(
+            &mut licenses,
+            &format!(
+                "The go command extracts only the modules a build loads into pkg/mod: {LICENSE_CLASS} extracts every file\n\
+                 above from the fetched module zips into {LICENSE_DIR}/ after do_unpack, whatever the build tags."
+            ),
+        )
+        .map_err(bb)?;
+        bb_value::inherit(&mut licenses, LICENSE_CLASS).map_err(bb)?;
     }
     Ok(Rendered { go_mods, licenses })
 }
@@ -409,6 +435,39 @@ mod tests {
         assert!(!r.go_mods.contains("etcd"), "not in the graph");
         assert!(!r.go_mods.contains("inherit") && !r.go_mods.contains("SRCREV_FORMAT"), "no gomodgit entries");
         assert!(r.go_mods.contains("gomod://example.com/old;version=v0.1.0;mod=1;"));
+    }
+
+    #[test]
+    fn names_without_generic_text_get_no_generic_license() {
+        let mut f = facts();
+        let m = mv("example.com/Zip", "v1.0.0");
+        let l = LicenseFact { md5: "4".repeat(32), spdx: "GPL-2.0-or-later WITH Linux-syscall-note".into() };
+        f.set_license(&m, "COPYING", l, "t").unwrap();
+        let d = Decisions::parse("d", &format!("{}\tApache-2.0\tread it\n", "2".repeat(32))).unwrap();
+        let r = render(&f, &d, ModuleSet::AllFacts, Some("gomodgit_rezip")).unwrap();
+        assert!(r.licenses.contains("& GPL-2.0-or-later & Linux-syscall-note"), "{}", r.licenses);
+        assert!(
+            r.licenses.contains(
+                "\nNO_GENERIC_LICENSE[Linux-syscall-note] = \"pkg/mod-licenses/example.com/!zip@v1.0.0/COPYING\"\n"
+            ),
+            "{}",
+            r.licenses
+        );
+    }
+
+    /// A facts file is data: a repository URL with a `"` would end SRC_URI's value (and `${@` run Python); the one
+    /// BitBake writer refuses it.
+    #[test]
+    fn hostile_facts_never_reach_a_bitbake_value() {
+        for hostile in
+            ["https://github.com/a/b\"c", "https://github.com/a/${@os.system('x')}", "https://github.com/a/b\\c"]
+        {
+            let mut f = Facts::default();
+            let g = GitFact::new(hostile, &"c".repeat(40), "", "");
+            f.set_git(&mv("github.com/a/b", "v1.0.0"), g, "t").unwrap();
+            let e = render(&f, &Decisions::default(), ModuleSet::AllFacts, None).unwrap_err().to_string();
+            assert!(e.contains("item of SRC_URI"), "{hostile}: {e}");
+        }
     }
 
     #[test]

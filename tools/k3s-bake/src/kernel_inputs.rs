@@ -472,7 +472,21 @@ impl Facts {
     pub fn load(root: &Path) -> Result<Facts> {
         let path = root.join(FACTS);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        Facts::parse(&text, FACTS)
+        let facts = Facts::parse(&text, FACTS)?;
+        facts.ensure_at_pin(FACTS)?;
+        Ok(facts)
+    }
+
+    /// The committed facts must come from the kernel-cache commit OE-Core pins, not a stand-in: an older cache
+    /// may queue other cfg files or other lines than the kernel the user builds.
+    pub fn ensure_at_pin(&self, origin: &str) -> Result<()> {
+        ensure!(
+            self.cache_commit == PINNED_SRCREV_META,
+            "{origin}: imported from kernel-cache {}, not OE-Core wrynose's SRCREV_meta {PINNED_SRCREV_META}; \
+             re-import with `k3s-bake kernel import --cache DIR --commit {PINNED_SRCREV_META}` from a checkout at it",
+            self.cache_commit
+        );
+        Ok(())
     }
 
     /// The machine's queue as config lines, split where the layer's fragment lands: (before, after).
@@ -596,6 +610,15 @@ mod tests {
             text.replacen("cfg\tktypes/base/base.cfg\tCONFIG_NETFILTER=y", "cfg\tktypes/base/base.cfg\tNETFILTER=y", 1);
         let e = Facts::parse(&bad, "f").unwrap_err().to_string();
         assert!(e.starts_with("f:") && e.contains("expected CONFIG_NAME=value"), "{e}");
+    }
+
+    #[test]
+    fn committed_facts_are_at_the_pinned_srcrev_meta() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Facts::load(&root).unwrap();
+        let stand_in = Facts { cache_commit: "127f83ad4e21b6663d72fceba80bfb945c21e4f0".into(), ..Facts::default() };
+        let e = stand_in.ensure_at_pin("f").unwrap_err().to_string();
+        assert!(e.starts_with("f: imported from kernel-cache 127f83ad") && e.contains(PINNED_SRCREV_META), "{e}");
     }
 
     #[test]

@@ -158,8 +158,39 @@ impl Spec {
     pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
         let spec: Spec = serde_saphyr::from_str(text)
             .map_err(|e| SpecError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        spec.validate_bitbake_data().map_err(|(key, field, message)| SpecError::Invalid {
+            path: path.to_owned(),
+            message: format!("pins.{key}.{field}: {}{message}", pin_line(text, key, field)),
+        })?;
         spec.validate().map_err(|message| SpecError::Invalid { path: path.to_owned(), message })?;
         Ok(spec)
+    }
+
+    /// Every pin string lands in a BitBake value (conf/include/k3s-spec.inc): refused here already, naming the
+    /// spec field, when the one BitBake writer (`bb-value`) would refuse it (`${@…}`, `${`, `"`, `\\`, newlines,
+    /// control characters); and `;` or whitespace, which would add SRC_URI parameters or split the URL.
+    fn validate_bitbake_data(&self) -> Result<(), (&'static str, &'static str, String)> {
+        for (key, pin) in self.pins.all() {
+            let fields = [
+                ("version", Some(&pin.version)),
+                ("tag", pin.tag.as_ref()),
+                ("git", Some(&pin.git)),
+                ("branch", Some(&pin.branch)),
+                ("commit", Some(&pin.commit)),
+            ];
+            for (field, value) in fields {
+                let Some(value) = value else { continue };
+                bb_value::lit("value", value).map_err(|e| (key, field, e.to_string()))?;
+                if value.contains(|c: char| c == ';' || c.is_whitespace()) {
+                    return Err((
+                        key,
+                        field,
+                        format!("value {value:?}: `;` or whitespace would change the SRC_URI it is written into"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -222,6 +253,22 @@ impl Spec {
         }
         Ok(())
     }
+}
+
+/// ` line N: ` of `pins.<key>.<field>` in the spec text, or nothing when it cannot be told (a second, lenient pass
+/// that records only where each pin field is).
+fn pin_line(text: &str, key: &str, field: &str) -> String {
+    type Lines = BTreeMap<String, BTreeMap<String, serde_saphyr::Spanned<serde::de::IgnoredAny>>>;
+    #[derive(Deserialize)]
+    struct Where {
+        pins: Lines,
+    }
+    serde_saphyr::from_str::<Where>(text)
+        .ok()
+        .and_then(|w| w.pins.get(key)?.get(field).map(|s| s.referenced.line()))
+        .filter(|l| *l > 0)
+        .map(|l| format!("line {l}: "))
+        .unwrap_or_default()
 }
 
 struct Located<'a> {
@@ -322,6 +369,31 @@ mod tests {
         assert!(err.contains("pins.k3s.version") && err.contains("35 commits past v1.36.2+k3s1"), "{err}");
         let text = GOOD.replacen("    commits-after-tag: 35\n", "", 1);
         assert!(parse(&text).unwrap_err().to_string().contains("go together"));
+    }
+
+    /// Spec values are data: each hostile value is refused at load, naming the file, the field and its line, with
+    /// what BitBake would have done with it.
+    #[test]
+    fn hostile_pin_values_are_refused_naming_file_field_and_line() {
+        let line = GOOD.lines().position(|l| l.contains("branch: release-1.36")).unwrap() + 1;
+        for (hostile, why) in [
+            ("\"${@os.system('x')}\"", "inline Python"),
+            ("'${@os.system(\"x\")}'", "`\"` would end"),
+            ("'release\"1.36'", "`\"` would end"),
+            ("\"release\\n1.36\"", "newline"),
+            ("'release\\1.36'", "`\\` is an escape"),
+            ("'${BRANCH}'", "would be expanded"),
+            ("'main;name=x'", "`;` or whitespace"),
+        ] {
+            let text = GOOD.replacen("branch: release-1.36", &format!("branch: {hostile}"), 1);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("k3s-spec.yaml: pins.k3s.branch: line {line}: ")), "{hostile}: {err}");
+            assert!(err.contains(why), "{hostile}: {err}");
+        }
+        let text =
+            GOOD.replacen("git: https://github.com/k3s-io/k3s.git", "git: 'https://github.com/k3s-io/k3s\".git'", 1);
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("k3s-spec.yaml: pins.k3s.git: line "), "{err}");
     }
 
     #[test]

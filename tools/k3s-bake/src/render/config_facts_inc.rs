@@ -2,9 +2,8 @@
 //! [`k3s_model`] — each role's config file and the flags `k3s server` / `k3s agent` define — so the keys the
 //! layer writes are checked at parse time against the same table the stand-in k3s refuses unknown flags from.
 
-use std::fmt::Write as _;
-
 use anyhow::Result;
+use bb_value::{Op, Val};
 use k3s_model::flags::{Command, Kind};
 use k3s_model::paths;
 
@@ -39,19 +38,23 @@ pub fn render(_ctx: &Context) -> Result<String> {
          # key the layer writes against its role's list. `k3s server` drops config keys it does not define; `k3s\n\
          # agent` refuses them (flag provided but not defined), so the agent gets a config file of its own.\n",
     );
-    let _ = writeln!(out, "K3S_SERVER_CONFIG = \"{}\"", bb_path(paths::CONFIG_FILE));
-    let _ = writeln!(out, "K3S_SERVER_CONFIG_DROPIN_DIR = \"{}\"", bb_path(paths::CONFIG_DROPIN_DIR));
-    let _ = writeln!(out, "K3S_AGENT_CONFIG = \"{}\"", bb_path(paths::AGENT_CONFIG_FILE));
-    let _ = writeln!(out, "K3S_AGENT_CONFIG_DROPIN_DIR = \"{}\"", bb_path(paths::AGENT_CONFIG_DROPIN_DIR));
+    // `${sysconfdir}` is a deliberate BitBake expression; everything else is data (bb-value refuses `${` in it).
+    let (server, server_d) = (bb_path(paths::CONFIG_FILE), bb_path(paths::CONFIG_DROPIN_DIR));
+    let (agent, agent_d) = (bb_path(paths::AGENT_CONFIG_FILE), bb_path(paths::AGENT_CONFIG_DROPIN_DIR));
+    bb_value::assign(&mut out, "K3S_SERVER_CONFIG", Op::Set, Val::Bb(&server))?;
+    bb_value::assign(&mut out, "K3S_SERVER_CONFIG_DROPIN_DIR", Op::Set, Val::Bb(&server_d))?;
+    bb_value::assign(&mut out, "K3S_AGENT_CONFIG", Op::Set, Val::Bb(&agent))?;
+    bb_value::assign(&mut out, "K3S_AGENT_CONFIG_DROPIN_DIR", Op::Set, Val::Bb(&agent_d))?;
     for (var, cmd) in [("K3S_SERVER_FLAGS", Command::Server), ("K3S_AGENT_FLAGS", Command::Agent)] {
-        let _ = writeln!(out, "{var} = \"\\");
+        let mut items = Vec::new();
         for f in cmd.flags() {
-            let _ = writeln!(out, "    {}={} \\", f.name, kind(f.kind));
+            items.push(format!("{}={}", f.name, kind(f.kind)));
             if let Some(a) = f.alias {
-                let _ = writeln!(out, "    {a}={} \\", kind(f.kind));
+                items.push(format!("{a}={}", kind(f.kind)));
             }
         }
-        out.push_str("\"\n");
+        let items: Vec<Val<'_>> = items.iter().map(|i| Val::Lit(i)).collect();
+        bb_value::list(&mut out, var, Op::Set, &items)?;
     }
     Ok(out)
 }

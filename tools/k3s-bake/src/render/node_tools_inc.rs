@@ -1,9 +1,8 @@
 //! `recipes-containers/k3s-node/k3s-node-tools.inc`: the names the node tools' multi-call binary answers to,
 //! from [`k3s_model::tools`] — the binary's own dispatch table — so the recipe's symlinks and the binary agree.
 
-use std::fmt::Write as _;
-
 use anyhow::Result;
+use bb_value::{Op, Val};
 use k3s_model::tools::{MULTICALL_BINARY, TOOLS};
 
 use crate::context::Context;
@@ -14,12 +13,9 @@ pub const PATH: &str = "recipes-containers/k3s-node/k3s-node-tools.inc";
 /// Renders `K3S_NODE_BINARY` and `K3S_NODE_TOOLS` (one symlink per tool).
 pub fn render(_ctx: &Context) -> Result<String> {
     let mut out = String::from("# Required by k3s-node.inc: one link per tool to the multi-call binary.\n");
-    let _ = writeln!(out, "K3S_NODE_BINARY = \"{MULTICALL_BINARY}\"");
-    let _ = writeln!(out, "K3S_NODE_TOOLS = \"\\");
-    for tool in TOOLS {
-        let _ = writeln!(out, "    {} \\", tool.name());
-    }
-    out.push_str("\"\n");
+    bb_value::assign(&mut out, "K3S_NODE_BINARY", Op::Set, Val::Lit(MULTICALL_BINARY))?;
+    let tools: Vec<Val<'_>> = TOOLS.iter().map(|t| Val::Lit(t.name())).collect();
+    bb_value::list(&mut out, "K3S_NODE_TOOLS", Op::Set, &tools)?;
     Ok(out)
 }
 
