@@ -60,10 +60,10 @@ hyperfine -N --warmup 3 --runs 30 "${cmds[@]}" | grep -vE '^\s*$'
 
 # --- This repository's node recipe (cargo-bitbake cannot read this workspace: resolver 3, inherited fields).
 echo
-echo "== this repository: k3s-node recipe ($(grep -c '^name = ' Cargo.lock) locked packages)"
-cargo fetch --locked --quiet
+echo "== this repository: k3s-node recipe ($(grep -c '^name = ' meta-k3s-rs/Cargo.lock) locked packages)"
+cargo fetch --locked --quiet --manifest-path meta-k3s-rs/Cargo.toml
 mkdir -p "$W/layer/recipes-containers/k3s-node"
-node="$bake cargo --manifest-path $repo/Cargo.toml -p k3s-node --name k3s-node --local-sources --out $W/layer/recipes-containers/k3s-node --require k3s-node.inc"
+node="$bake cargo --manifest-path $repo/meta-k3s-rs/Cargo.toml -p k3s-node --name k3s-node --local-sources --out $W/layer/recipes-containers/k3s-node --require k3s-node.inc"
 K3S_BAKE_CACHE_DIR=$cache $node --no-cache --timings 2>&1 >/dev/null | sed 's/^/first run  /'
 hyperfine -N --warmup 3 --runs 30 \
     -n "k3s-bake first run (empty cache)" --prepare "rm -rf $cache" "env K3S_BAKE_CACHE_DIR=$cache $node" \

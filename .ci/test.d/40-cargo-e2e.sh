@@ -18,8 +18,10 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 
 cargo build -q --locked -p k3s-bake
 bake=$repo/target/debug/k3s-bake
-# Every platform's crates of Cargo.lock (the recipe vendors all of them); cargo build only fetched the host's.
+# Every platform's crates of both lock files: the node recipe vendors all of meta-k3s-rs/Cargo.lock's, the test
+# workspace below uses the root's; cargo build only fetched the host's.
 cargo fetch --locked -q
+cargo fetch --locked -q --manifest-path meta-k3s-rs/Cargo.toml
 cache=${CARGO_HOME:-$HOME/.cargo}/registry/cache
 mkdir "$T/mirror"
 cp "$cache"/*/*.crate "$T/mirror/"

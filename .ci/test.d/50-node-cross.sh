@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 export RUSTC=/usr/bin/rustc
 export CARGO_TARGET_DIR="$PWD/target/cross"
 CARGO=/usr/bin/cargo
-PKGS=(-p k3s-node -p k3s-model -p k3s-atomic -p k3s-kconfig)
+# The node tools' own workspace (meta-k3s-rs/Cargo.lock, as the node recipe builds them).
+PKGS=(--manifest-path meta-k3s-rs/Cargo.toml -p k3s-node -p k3s-model -p k3s-atomic -p k3s-kconfig)
 # Under qemu-user /proc shows qemu's command line, not the emulated one, so the fake `k3s server` process of this
 # test cannot be recognised there; it runs natively in `cargo test`.
 SKIP=(--skip agent_and_clean_refuse_next_to_a_server_process_unless_forced)
@@ -21,7 +22,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /"
 K3S_NODE_TEST_RUNNER="$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER" \
     "$CARGO" test --locked --target aarch64-unknown-linux-gnu "${PKGS[@]}" --lib --bins --tests -- "${SKIP[@]}"
-"$CARGO" build --locked --release --target aarch64-unknown-linux-gnu -p k3s-node
+"$CARGO" build --locked --release --target aarch64-unknown-linux-gnu --manifest-path meta-k3s-rs/Cargo.toml -p k3s-node
 bin=target/cross/aarch64-unknown-linux-gnu/release/k3s-node
 size=$(stat -c %s "$bin")
 echo "k3s-node aarch64 release, stripped: $size bytes ($(file -b "$bin" 2>/dev/null | cut -d, -f1-2))"

@@ -44,12 +44,16 @@ fi
 # --- the layer, installed by its recipes ----------------------------------------------------------------------
 ct_log "building k3s-node and the k3s stand-in"
 t0=$SECONDS
-cargo build --quiet --locked -p k3s-node -p k3s-standin
-TARGET=$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+# k3s-node from its own workspace (meta-k3s-rs/, what the node recipe builds), the stand-in from the host tools'.
+cargo build --quiet --locked -p k3s-standin
+cargo build --quiet --locked -p k3s-node --manifest-path meta-k3s-rs/Cargo.toml
+target_dir() { cargo metadata --format-version 1 --no-deps "$@" 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'; }
+TARGET=$(target_dir)
+NODE_TARGET=$(target_dir --manifest-path meta-k3s-rs/Cargo.toml)
 IMAGE=$CT_WORK/image
 mkdir -p "$IMAGE"
 python3 .ci/systemd/bbinstall.py "$IMAGE" --work "$CT_WORK/bb" --k3s "$TARGET/debug/k3s-standin" \
-    --node "$TARGET/debug/k3s-node" > "$CT_WORK/bbinstall.log" || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
+    --node "$NODE_TARGET/debug/k3s-node" > "$CT_WORK/bbinstall.log" || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
 ct_log "build and install through the recipes: $((SECONDS - t0)) s"
 
 # --- helpers ------------------------------------------------------------------------------------------------------

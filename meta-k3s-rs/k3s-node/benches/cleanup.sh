@@ -2,15 +2,15 @@
 # Benchmark (not a test): cleanup of a node with N pods (network namespace + veth on cni0 + one volume mount and
 # the netns mount each, plus KUBE-/CNI- chains), `k3s-node clean` against a shell baseline that does what
 # k3s-killall.sh does with ip/umount/iptables loops. Run as root from the repository root:
-#     cargo build --release -p k3s-node && bash meta-k3s-rs/k3s-node/benches/cleanup.sh [PODS] [ROUNDS]
+#     cargo build --release --manifest-path meta-k3s-rs/Cargo.toml -p k3s-node && bash meta-k3s-rs/k3s-node/benches/cleanup.sh [PODS] [ROUNDS]
 # Everything happens inside private network, mount and PID namespaces (tmpfs over /run and /var/lib there), so
 # the host is never touched. Prints per-round times and the median ratio (goal: >= 10x).
 set -euo pipefail
 PODS=${1:-100}
 ROUNDS=${2:-3}
-BIN=$(realpath "${K3S_NODE_BIN:-target/release/k3s-node}")
+BIN=$(realpath "${K3S_NODE_BIN:-meta-k3s-rs/target/release/k3s-node}")
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 2; }
-[ -x "$BIN" ] || { echo "$BIN missing: cargo build --release -p k3s-node" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "$BIN missing: cargo build --release --manifest-path meta-k3s-rs/Cargo.toml -p k3s-node" >&2; exit 2; }
 
 inner=$(mktemp)
 trap 'rm -f "$inner"' EXIT

@@ -21,10 +21,13 @@ use bb_value::{Op, Val};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sources {
     /// `file://` entries found through `FILESPATH:prepend := "<dir>:"`, where `dir` is a BitBake path expression
-    /// for the workspace root, e.g. `${THISDIR}/../..` for a layer shipping its own Rust code.
+    /// for the source tree holding the workspace, e.g. `${THISDIR}/../..` for a layer shipping its own Rust code.
     Local {
         /// The BitBake path expression.
         dir: String,
+        /// The workspace root relative to `dir` ("" when `dir` is the workspace root). License files at the top
+        /// of `dir` count as the workspace's, as for a git repository holding a workspace in a subdirectory.
+        subdir: String,
     },
     /// The git repository holding the workspace, at its checked-out commit.
     Git {
@@ -283,11 +286,20 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     let render_start = Instant::now();
     let mut warnings = Vec::new();
 
-    // S is ${UNPACKDIR}/${BP}: the workspace root itself (local) or the repository root (git).
+    // S is ${UNPACKDIR}/${BP}: the source tree (local `dir`, or the repository root), the workspace `subdir` below.
     let ws_prefix = match &opts.sources {
-        Sources::Local { .. } => String::new(),
-        Sources::Git { subdir, .. } => subdir.clone(),
+        Sources::Local { subdir, .. } | Sources::Git { subdir, .. } => subdir.trim_matches('/').to_owned(),
     };
+    if !ws_prefix.is_empty() && !bb_safe(&ws_prefix) {
+        return Err(unsafe_path("workspace subdirectory", &ws_prefix));
+    }
+    // The top of the source tree (S): license files there are the workspace's too when it sits in a subdirectory.
+    let source_top: Option<PathBuf> = (!ws_prefix.is_empty())
+        .then(|| {
+            let depth = Path::new(&ws_prefix).components().count();
+            ws.root.ancestors().nth(depth).map(Path::to_path_buf)
+        })
+        .flatten();
 
     // The recipe's own license: the selected packages and the path packages linked into them.
     let mut own_terms: Vec<spdx::Term> = Vec::new();
@@ -310,7 +322,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
             ))
         })?;
         let mut files: Vec<PathBuf> = Vec::new();
-        for dir in [&p.dir, &ws.root] {
+        for dir in [Some(&p.dir), Some(&ws.root), source_top.as_ref()].into_iter().flatten() {
             let mut names: Vec<_> = std::fs::read_dir(dir)
                 .map_err(io(dir))?
                 .filter_map(|e| e.ok())
@@ -366,12 +378,18 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
         }
         let mut first_text: Option<String> = None;
         for f in files {
-            let Some(r) = rel(&ws.root, &f) else { continue };
-            if !bb_safe(&r) {
-                return Err(unsafe_path("license file", &r));
+            let path = match (rel(&ws.root, &f), &source_top) {
+                (Some(r), _) => join_rel(&ws_prefix, &r),
+                (None, Some(top)) => match rel(top, &f) {
+                    Some(r) => r,
+                    None => continue,
+                },
+                (None, None) => continue,
+            };
+            if !bb_safe(&path) {
+                return Err(unsafe_path("license file", &path));
             }
             let bytes = std::fs::read(&f).map_err(io(&f))?;
-            let path = join_rel(&ws_prefix, &r);
             first_text.get_or_insert_with(|| path.clone());
             own_files.insert(path, format!("{:x}", md5::compute(&bytes)));
         }
@@ -433,19 +451,32 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     bb.push('\n');
 
     match &opts.sources {
-        Sources::Local { dir } => {
-            let _ =
-                writeln!(bb, "# The workspace is fetched with file:// from {dir}, the directory of its root manifest:");
+        Sources::Local { dir, .. } => {
+            if ws_prefix.is_empty() {
+                let _ = writeln!(
+                    bb,
+                    "# The workspace is fetched with file:// from {dir}, the directory of its root manifest:"
+                );
+            } else {
+                let _ = writeln!(
+                    bb,
+                    "# The workspace is fetched with file:// from {dir}, its root manifest in {ws_prefix}/:"
+                );
+            }
             let _ = writeln!(bb, "# no network for our own sources. Only this recipe looks there, so it is set here.");
             let _ = writeln!(bb, "# nooelint: oelint.vars.bbvars.FILESPATH");
             // `dir` is a BitBake path expression on purpose (`${THISDIR}/../..`).
             bb_value::assign(&mut bb, "FILESPATH:prepend", Op::Immediate, Val::Bb(&format!("{dir}:")))?;
-            let mut items: Vec<String> = vec!["Cargo.toml".into(), "Cargo.lock".into()];
+            let shipped: Vec<String> =
+                ship_dirs(&ws, opts.recipe_dir.as_deref(), &name)?.iter().map(|d| join_rel(&ws_prefix, d)).collect();
+            let mut items: Vec<String> = vec![join_rel(&ws_prefix, "Cargo.toml"), join_rel(&ws_prefix, "Cargo.lock")];
+            // License files outside the shipped directories (at the workspace root, or the top of the tree).
             items.extend(own_files.keys().filter_map(|f| {
                 let f = f.split(';').next().unwrap_or(f);
-                (!f.contains('/') && f != "Cargo.toml").then(|| f.to_owned())
+                let inside = shipped.iter().any(|d| f.starts_with(&format!("{d}/")));
+                (!inside && !items_root_manifest(f, &ws_prefix)).then(|| f.to_owned())
             }));
-            items.extend(ship_dirs(&ws, opts.recipe_dir.as_deref(), &name)?);
+            items.extend(shipped);
             items.sort();
             items.dedup();
             // The entries are data (bb_safe checked them); `${BP}` is ours.
@@ -501,6 +532,11 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     }
     timings.push(("render".to_owned(), render_start.elapsed()));
     Ok(Recipe { name, version, bb, crates_inc, licenses_inc, warnings, timings })
+}
+
+/// Is `f` (relative to S) the workspace's root manifest, which is shipped anyway?
+fn items_root_manifest(f: &str, ws_prefix: &str) -> bool {
+    f == join_rel(ws_prefix, "Cargo.toml")
 }
 
 /// Appends the terms not already present (by key).

@@ -219,7 +219,7 @@ fn opts(f: &Fixture) -> Options {
         packages: vec!["app".into()],
         name: None,
         version: None,
-        sources: Sources::Local { dir: "${THISDIR}/../ws".into() },
+        sources: Sources::Local { dir: "${THISDIR}/../ws".into(), subdir: String::new() },
         requires: vec!["app.inc".into()],
         cargo_home: Some(f.home.clone()),
         targets: vec!["x86_64-unknown-linux-gnu".into()],
@@ -401,7 +401,7 @@ fn feature_opts(home: &Path, package: &str) -> Options {
         packages: vec![package.into()],
         name: None,
         version: None,
-        sources: Sources::Local { dir: "${THISDIR}/../ws".into() },
+        sources: Sources::Local { dir: "${THISDIR}/../ws".into(), subdir: String::new() },
         requires: vec![],
         cargo_home: Some(home.to_owned()),
         targets: vec!["x86_64-unknown-linux-gnu".into(), "aarch64-unknown-linux-gnu".into()],
@@ -526,7 +526,7 @@ fn hostile_recipe_inputs_are_refused_by_the_bitbake_writer() {
         let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
         assert!(e.starts_with("required file "), "{hostile:?}: {e}");
         let mut o = feature_opts(&home, "tool");
-        o.sources = Sources::Local { dir: format!("${{THISDIR}}/{hostile}") };
+        o.sources = Sources::Local { dir: format!("${{THISDIR}}/{hostile}"), subdir: String::new() };
         let e = generate(&ws.join("Cargo.toml"), &o).unwrap_err().to_string();
         assert!(e.starts_with("value of FILESPATH:prepend "), "{hostile:?}: {e}");
     }

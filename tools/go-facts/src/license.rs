@@ -12,8 +12,8 @@ use std::path::Path;
 use crate::FactsError;
 use crate::store::is_hex;
 
-/// What fact sources write when they could not identify a license text.
-pub const UNKNOWN: &str = "Unknown";
+/// What fact sources write when they could not identify a license text (a value of the facts store's model).
+pub use crate::store::UNKNOWN;
 
 /// Identifies a license text. An `SPDX-License-Identifier:` line in the text wins (it is how dual-licensed
 /// projects say "either of"); otherwise every license family found is AND-joined (yaml.v3's MIT + Apache-2.0).

@@ -125,6 +125,10 @@ fn valid_checked_at(s: &str) -> bool {
     s.is_empty() || s.rsplit_once('@').is_some_and(|(repo, c)| repo.contains("://") && is_hex(c, 40))
 }
 
+/// What fact sources write when they could not identify a license text: part of the facts' model (merging two
+/// records lets a known SPDX id replace it), re-exported as `license::UNKNOWN`.
+pub const UNKNOWN: &str = "Unknown";
+
 pub(crate) fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
@@ -297,9 +301,9 @@ impl Facts {
                 Err(Self::conflict("license md5", m, &format!("{file} {}", old.md5), &format!("{file} {}", l.md5), src))
             }
             Some(old) => {
-                if old.spdx == crate::license::UNKNOWN {
+                if old.spdx == UNKNOWN {
                     old.spdx = l.spdx;
-                } else if l.spdx != crate::license::UNKNOWN && l.spdx != old.spdx {
+                } else if l.spdx != UNKNOWN && l.spdx != old.spdx {
                     return Err(Self::conflict("license SPDX id", m, &old.spdx, &l.spdx, src));
                 }
                 Ok(())

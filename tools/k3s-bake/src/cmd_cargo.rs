@@ -167,7 +167,7 @@ fn local_sources(manifest: &Path, out: &Path) -> Result<Sources> {
     let root = ws.root.canonicalize().with_context(|| format!("resolving {}", ws.root.display()))?;
     let rel = relative(out, &root);
     let dir = if rel == Path::new(".") { "${THISDIR}".to_owned() } else { format!("${{THISDIR}}/{}", rel.display()) };
-    Ok(Sources::Local { dir })
+    Ok(Sources::Local { dir, subdir: String::new() })
 }
 
 /// The command that regenerates the files, run from the recipe's directory: relative paths only, so the header is

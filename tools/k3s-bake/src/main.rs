@@ -1,23 +1,14 @@
-//! `k3s-bake`: the host tool of meta-k3s-rs.
-//!
-//! It renders every generated file of the layer from `k3s-spec.yaml` (and the facts committed next to the
-//! recipes) and checks that the committed files are current. See ARCHITECTURE.md for the map of the code.
+//! `k3s-bake`: the command line of the host tool of meta-k3s-rs. It parses the arguments and calls the library
+//! (`lib.rs`, which holds everything else); see ARCHITECTURE.md for the map of the code.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-
-mod check_kernel;
-mod cmd_cargo;
-mod cmd_go;
-mod cmd_kernel;
-mod generated;
-mod kernel_inputs;
-mod render;
-mod spec;
+// The library's modules under the names the subcommands below use.
+use k3s_bake::{check_kernel, cmd_cargo, cmd_gen, cmd_go, cmd_kernel};
 
 #[derive(Debug, Parser)]
 #[command(name = "k3s-bake", version, about, long_about = None)]
@@ -48,47 +39,19 @@ enum Command {
     Kernel(cmd_kernel::KernelArgs),
 }
 
-fn find_root(start: &Path) -> Result<PathBuf> {
-    start
-        .ancestors()
-        .find(|d| d.join(spec::SPEC_FILE).is_file())
-        .map(Path::to_path_buf)
-        .with_context(|| format!("no {} in {} or any parent; pass --root", spec::SPEC_FILE, start.display()))
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     // Only the commands that work on the layer need its root; check-kernel reads one file.
     let root = || -> Result<PathBuf> {
         match &cli.root {
             Some(root) => Ok(root.clone()),
-            None => find_root(&std::env::current_dir()?),
+            None => k3s_bake::find_root(&std::env::current_dir()?),
         }
     };
     match cli.command {
         // `cargo` works on any workspace, inside this layer or not: it needs no spec file.
         Command::Cargo(args) => cmd_cargo::run(args),
         Command::Go(args) => cmd_go::run(&root()?, *args).map(|()| ExitCode::SUCCESS),
-        Command::Gen { check: false } => {
-            let ctx = generated::Context::load(&root()?)?;
-            let written = generated::write_all(&ctx)?;
-            for path in &written {
-                println!("wrote {}", path.display());
-            }
-            println!("{} of {} generated files changed", written.len(), generated::registry().len());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Gen { check: true } => {
-            let ctx = generated::Context::load(&root()?)?;
-            let drift = generated::check(&ctx)?;
-            if drift.is_empty() {
-                println!("all {} generated files are current", generated::registry().len());
-                return Ok(ExitCode::SUCCESS);
-            }
-            for d in &drift {
-                eprintln!("{d}");
-            }
-            bail!("{} generated file(s) out of date; run `{}`", drift.len(), generated::REGENERATE)
-        }
+        Command::Gen { check } => cmd_gen::run(&root()?, check),
         Command::CheckKernel(ref args) => check_kernel::run(args),
         Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
     }

@@ -7,7 +7,7 @@ use bb_value::{Op, Val};
 use k3s_model::flags::{Command, Kind};
 use k3s_model::paths;
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// Path of the include, relative to the layer root.
 pub const PATH: &str = "recipes-containers/k3s/k3s-config-facts.inc";

@@ -10,7 +10,7 @@ use go_facts::Facts;
 use go_facts::license::Decisions;
 use go_facts::render::{ModuleSet, Rendered, render};
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// The committed facts file of the k3s recipe.
 pub const FACTS: &str = "recipes-containers/k3s/k3s-go-facts.tsv";

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use k3s_model::kernel::{Area, KernelOption, Level, OPTIONS, Want};
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// Path of the fragment, relative to the layer root.
 pub const CFG_PATH: &str = "recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s.cfg";

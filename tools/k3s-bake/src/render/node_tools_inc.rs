@@ -5,7 +5,7 @@ use anyhow::Result;
 use bb_value::{Op, Val};
 use k3s_model::tools::{MULTICALL_BINARY, TOOLS};
 
-use crate::generated::Context;
+use crate::context::Context;
 
 /// Path of the include, relative to the layer root.
 pub const PATH: &str = "recipes-containers/k3s-node/k3s-node-tools.inc";

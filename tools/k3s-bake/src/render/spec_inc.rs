@@ -7,7 +7,7 @@
 use anyhow::Result;
 use bb_value::{Op, Val, assign, assign_flag, comment};
 
-use crate::generated::Context;
+use crate::context::Context;
 use crate::spec::{FlannelBackend, Role, SPEC_FILE};
 
 /// Renders pins, feature defaults and image profiles. Every value goes through the one BitBake writer
