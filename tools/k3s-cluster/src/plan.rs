@@ -1,14 +1,13 @@
 //! The cluster plan: one QEMU command line per node, computed without side effects.
 //!
-//! Network: every VM's one NIC is on a private QEMU socket network, `-netdev socket,mcast=GROUP:PORT,
+//! Network: every VM's first NIC (eth0) is on a private QEMU socket network, `-netdev socket,mcast=GROUP:PORT,
 //! localaddr=127.0.0.1` (UDP multicast on the loopback interface: any number of VMs, no root, no tap, no bridge;
-//! QEMU 7.2, Debian 12's, has it, and `-netdev dgram`/`stream` are point-to-point only). Addresses are static,
+//! QEMU 7.2, Debian 12's, has it; its `-netdev dgram`/`stream` are point-to-point only). Addresses are static,
 //! set by the kernel's `ip=` parameter as runqemu does for tap networking (so OE-Core's systemd-networkd
-//! `wired.network`, which skips a command line with `ip=`, leaves the NIC alone). The server's QEMU also has a
-//! user-mode (slirp) netdev on the same emulated hub as its NIC and the socket netdev: it is the network's
-//! gateway (.2) and DNS (.3), and it forwards `127.0.0.1:<api port>` on the host to the server's 6443. Agents
-//! have no user-mode NIC of their own; with `restrict` the slirp stack reaches neither the host nor the outside
-//! (only the forward works).
+//! `wired.network`, which skips a command line with `ip=`, leaves the NIC alone). Only the server has a second
+//! NIC (eth1) on QEMU's user-mode stack (slirp), which forwards `127.0.0.1:<api port>` on the host to its 6443;
+//! the node tools' `60-k3s-cluster-host.network` runs DHCP on it. With `restrict` that stack reaches neither the
+//! host nor the outside (only the forward works). Agents have no way out: pods on them need images in the rootfs.
 //!
 //! Per node, on the kernel command line (not secret): `k3s.role=`, `k3s.server=` (agents), `k3s.node-name=`,
 //! `k3s.node-ip=`, `k3s.iface=eth0` and `ip=`; k3s-role-setup.service starts on `k3s.role` there
@@ -25,11 +24,15 @@ use crate::qemuboot::{Qemuboot, QemubootError};
 pub const FW_CFG_TOKEN: &str = "opt/k3s/token";
 /// The virtio-serial port the server's kubeconfig comes out of (`/dev/virtio-ports/<this>` in the guest).
 pub const KUBECONFIG_PORT: &str = "org.k3s-rs.kubeconfig";
-/// The guest's interface on the cluster network (the only NIC; `net.ifnames=0` keeps the kernel's name).
+/// The guest's interface on the cluster network (the first NIC; `net.ifnames=0` keeps the kernel's names).
 pub const CLUSTER_IFACE: &str = "eth0";
+/// The MAC of the server's user-mode NIC (eth1). The node tools' `60-k3s-cluster-host.network` matches it (and
+/// `k3s.role` on the command line) to run DHCP there: the kernel's `ip=` for eth0 makes OE-Core's
+/// `wired.network` leave every NIC alone.
+pub const HOST_NIC_MAC: &str = "52:54:00:4b:ff:01";
 /// k3s's API port in the server guest.
 pub const GUEST_API_PORT: u16 = 6443;
-/// Most agents the /24 holds with the addresses below (server .10, agents .11…, slirp's DHCP pool from .200).
+/// Most agents the plan numbers (server .10, agents .11 to .110 of the cluster /24).
 pub const MAX_AGENTS: u16 = 100;
 /// Below this the server runs short (k3s's own guidance for a server with agents is 2 GiB).
 pub const SERVER_MIN_MEMORY_MIB: u64 = 2048;
@@ -193,8 +196,7 @@ pub struct VmPlan {
     pub cmdline: String,
 }
 
-/// The cluster network's addresses: `192.168.76.0/24`, slirp's gateway .2 and DNS .3 (its defaults),
-/// the server .10, agent i (1-based) .10+i.
+/// The cluster network's addresses: `192.168.76.0/24`, the server .10, agent i (1-based) .10+i.
 pub const SUBNET: [u8; 3] = [192, 168, 76];
 
 fn addr(last: u8) -> Ipv4Addr {
@@ -238,10 +240,8 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
         Role::Agent => &spec.agent,
     };
     let name = node_name(role, index);
-    // index ≤ MAX_AGENTS (100), so 10 + index fits a u8 and stays below slirp's DHCP pool.
+    // index ≤ MAX_AGENTS (100), so 10 + index fits a u8.
     let ip = addr(10 + index as u8);
-    let gateway = addr(2);
-    let dns = addr(3);
     let mut a: Vec<String> = vec!["-name".into(), name.clone(), "-nodefaults".into(), "-display".into(), "none".into()];
     a.extend(["-accel".into(), if spec.kvm { "kvm" } else { "tcg" }.into()]);
     a.extend(image.machine_args.iter().cloned());
@@ -279,44 +279,31 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
     }
 
     let mac = format!("52:54:00:4b:{:02x}:{:02x}", (10 + index) >> 8, (10 + index) & 0xff);
-    let cluster_net = format!("socket,id={},mcast={},localaddr=127.0.0.1", "{id}", spec.mcast);
-    match role {
-        Role::Server => {
-            // NIC, cluster socket and slirp on one emulated hub: the slirp stack answers on the cluster network
-            // (gateway, DNS, the host forward to the server's address).
-            let restrict = if spec.restrict { ",restrict=on" } else { "" };
-            a.extend([
-                "-netdev".into(),
-                cluster_net.replace("{id}", "cluster"),
-                "-netdev".into(),
-                format!(
-                    "user,id=host,net={}.0/24,dhcpstart={}{restrict},hostfwd=tcp:127.0.0.1:{}-{ip}:{GUEST_API_PORT}",
-                    SUBNET.map(|b| b.to_string()).join("."),
-                    addr(200),
-                    spec.api_port
-                ),
-                "-netdev".into(),
-                "hubport,id=hub-cluster,hubid=0,netdev=cluster".into(),
-                "-netdev".into(),
-                "hubport,id=hub-host,hubid=0,netdev=host".into(),
-                "-netdev".into(),
-                "hubport,id=net0,hubid=0".into(),
-            ]);
-            a.extend([
-                "-device".into(),
-                "virtio-serial-pci,id=k3s-serial".into(),
-                "-chardev".into(),
-                format!(
-                    "socket,id=kubeconfig,path={},server=on,wait=off",
-                    qemu_path("kubeconfig socket", &spec.run_dir.join("kubeconfig.sock"))?
-                ),
-                "-device".into(),
-                format!("virtserialport,bus=k3s-serial.0,chardev=kubeconfig,name={KUBECONFIG_PORT}"),
-            ]);
-        }
-        Role::Agent => a.extend(["-netdev".into(), cluster_net.replace("{id}", "net0")]),
-    }
+    // The cluster NIC (eth0): the socket network, nothing else on it.
+    a.extend(["-netdev".into(), format!("socket,id=net0,mcast={},localaddr=127.0.0.1", spec.mcast)]);
     a.extend(image.nic.iter().map(|o| o.replace("@MAC@", &mac)));
+    if role == Role::Server {
+        // The host NIC (eth1, server only): QEMU's user-mode stack, for the host's forward to 6443 (and, unless
+        // restricted, the server's way out). Its own NIC, not a hub port next to the socket netdev: slirp takes
+        // every IP packet it sees for an outbound connection, and would answer (reset) the nodes' TCP to each other.
+        let restrict = if spec.restrict { "restrict=on," } else { "" };
+        a.extend([
+            "-netdev".into(),
+            format!("user,id=host,{restrict}hostfwd=tcp:127.0.0.1:{}-:{GUEST_API_PORT}", spec.api_port),
+        ]);
+        a.extend(image.nic.iter().map(|o| o.replace("netdev=net0", "netdev=host").replace("@MAC@", HOST_NIC_MAC)));
+        a.extend([
+            "-device".into(),
+            "virtio-serial-pci,id=k3s-serial".into(),
+            "-chardev".into(),
+            format!(
+                "socket,id=kubeconfig,path={},server=on,wait=off",
+                qemu_path("kubeconfig socket", &spec.run_dir.join("kubeconfig.sock"))?
+            ),
+            "-device".into(),
+            format!("virtserialport,bus=k3s-serial.0,chardev=kubeconfig,name={KUBECONFIG_PORT}"),
+        ]);
+    }
     a.extend(["-fw_cfg".into(), format!("name={FW_CFG_TOKEN},file={}", qemu_path("token file", &spec.token_file)?)]);
 
     let mut cmdline: Vec<String> = Vec::new();
@@ -325,7 +312,8 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
     }
     cmdline.extend(image.cmdline.iter().cloned());
     cmdline.push("net.ifnames=0".into());
-    cmdline.push(format!("ip={ip}::{gateway}:255.255.255.0:{name}:{CLUSTER_IFACE}:off:{dns}"));
+    // No gateway: the cluster network has none (the server's default route comes from its host NIC's DHCP).
+    cmdline.push(format!("ip={ip}:::255.255.255.0:{name}:{CLUSTER_IFACE}:off"));
     cmdline.push(format!("k3s.role={}", role.as_str()));
     if role == Role::Agent {
         cmdline.push(format!("k3s.server={}", server_ip()));
@@ -395,16 +383,19 @@ mod tests {
         }
         let server = args(&vms[0]);
         assert!(
-            server.iter().any(|x| x.starts_with("user,id=host,")
-                && x.contains(",restrict=on,")
-                && x.ends_with("hostfwd=tcp:127.0.0.1:46443-192.168.76.10:6443")),
+            server.contains(&"user,id=host,restrict=on,hostfwd=tcp:127.0.0.1:46443-:6443".to_string()),
             "{server:?}"
         );
+        // The host NIC is a NIC of its own (slirp must not see the cluster's traffic), after the cluster NIC.
+        let nics: Vec<&String> = server.iter().filter(|x| x.starts_with("virtio-net-pci,")).collect();
+        assert_eq!(
+            nics,
+            ["virtio-net-pci,netdev=net0,mac=52:54:00:4b:00:0a", "virtio-net-pci,netdev=host,mac=52:54:00:4b:ff:01"]
+        );
+        assert!(!server.iter().any(|x| x.starts_with("hubport")));
         assert!(vms[0].cmdline.contains("k3s.role=server"));
         assert!(!vms[0].cmdline.contains("k3s.server="));
-        assert!(
-            vms[2].cmdline.contains("ip=192.168.76.12::192.168.76.2:255.255.255.0:k3s-agent-2:eth0:off:192.168.76.3")
-        );
+        assert!(vms[2].cmdline.contains(" ip=192.168.76.12:::255.255.255.0:k3s-agent-2:eth0:off "));
         assert!(vms[2].cmdline.contains("k3s.role=agent k3s.server=192.168.76.10 "));
         // Agents have no user-mode netdev: only the server's QEMU reaches the host.
         assert!(!args(&vms[1]).iter().any(|x| x.starts_with("user,")));
@@ -439,5 +430,14 @@ mod tests {
         let a = args(v);
         assert!(a.contains(&"id=disk0,file=/b/x.ext4,if=none,format=raw,snapshot=on".to_string()), "{a:?}");
         assert!(v.cmdline.starts_with("root=/dev/vda rw console=ttyAMA0 net.ifnames=0 "), "{}", v.cmdline);
+    }
+
+    #[test]
+    fn the_node_tools_guest_files_name_the_plans_mac_and_port() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../meta-k3s-rs/k3s-node/systemd");
+        let network = std::fs::read_to_string(dir.join("60-k3s-cluster-host.network")).unwrap();
+        assert!(network.contains(&format!("\nMACAddress={HOST_NIC_MAC}\n")), "{network}");
+        let export = std::fs::read_to_string(dir.join("k3s-kubeconfig-export.service")).unwrap();
+        assert!(export.contains(&format!("/dev/virtio-ports/{KUBECONFIG_PORT}\n")), "{export}");
     }
 }
