@@ -12,8 +12,9 @@
 #   bsp:         the architecture's defconfig (x86_64_defconfig, arm64 defconfig, multi_v7_defconfig) + the fragment.
 # `k3s-bake check-kernel --fragment --kconfig` then fails when any fragment line is not in the final .config as
 # requested (=y that ended =m included) and names the dependency that dropped it. The linux-yocto merge also takes
-# the qemu machines' k3s-qemu.cfg last (as KERNEL_FEATURES:append:qemuall does), and each of its lines must hold. A negative control merges the
-# fragment where a SRC_URI .scc lands (before linux-yocto's netfilter.scc) and must fail.
+# the qemu machines' k3s-qemu.cfg last (as KERNEL_FEATURES:append:qemuall does), and each of its lines must hold.
+# A negative control merges the fragment where a SRC_URI .scc lands (before linux-yocto's netfilter.scc) and must
+# fail.
 # Stand-in, said so: Debian's 6.12 and 7.x Kconfig trees stand in for linux-yocto 6.18's (not packaged); the
 # inputs are linux-yocto 6.18's own.
 set -euo pipefail
