@@ -286,3 +286,22 @@ fn help_texts_match_their_snapshots() {
         );
     }
 }
+
+/// The units a `k3s-bake cluster` server uses to send its kubeconfig out, through systemd's own parser.
+#[test]
+fn kubeconfig_export_units_verify() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["k3s-kubeconfig-export.path", "k3s-kubeconfig-export.service"] {
+        std::fs::copy(src.join(unit), dir.path().join(unit)).unwrap();
+    }
+    let service = std::fs::read_to_string(dir.path().join("k3s-kubeconfig-export.service")).unwrap();
+    assert!(service.contains("\nConditionPathExists=/dev/virtio-ports/org.k3s-rs.kubeconfig\n"), "{service}");
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "k3s-kubeconfig-export.path", "k3s-kubeconfig-export.service"])
+        .current_dir(dir.path())
+        .output()
+        .expect("systemd-analyze (Debian package systemd) installed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "systemd-analyze verify: {err}");
+}
