@@ -22,6 +22,10 @@
 #   IMAGE_ROOTFS_EXTRA_SPACE  K3S_ROOTFS_EXTRA_SPACE_KB of free space for container images, unless local.conf sets
 #                             IMAGE_ROOTFS_EXTRA_SPACE (or the image recipe assigns it) to anything but OE-Core's
 #                             default "0".
+#   logging in                K3S_QEMU_DEBUG_LOGIN = "1" (local.conf) adds K3S_QEMU_LOGIN_FEATURES to the image's
+#                             IMAGE_FEATURES on qemu machines only (override qemuall): root without a password,
+#                             autologin on the serial console, root over SSH. On any other MACHINE it adds nothing
+#                             (with a warning): a board never gets an open root account from this knob.
 
 # The profiles come from conf/include/k3s-spec.inc, which conf/distro/include/k3s.inc and the layer's images require.
 
@@ -31,6 +35,10 @@ K3S_PRESET_QB_MEM := "${@d.getVar('QB_MEM') or ''}"
 # Empty: take the image's profile (README: Knobs).
 K3S_QEMU_MEMORY_MB ??= ""
 K3S_ROOTFS_EXTRA_SPACE_KB ??= ""
+# "0": root stays locked (OE-Core's default); "1": see "logging in" above (README: Logging in).
+K3S_QEMU_DEBUG_LOGIN ??= "0"
+# OE-Core's development features (core-image.bbclass; debug-tweaks no longer exists on wrynose).
+K3S_QEMU_LOGIN_FEATURES = "empty-root-password allow-empty-password allow-root-login serial-autologin-root"
 
 def k3s_image_profile(d, flag, role):
     """The profile value for this image, or the first profile of the same role."""
@@ -81,6 +89,16 @@ def k3s_image_defaults(d):
                                       "the other (an agent image can still become a server through k3s-role-setup)"
                                       % (d.getVar('PN'), where))
     role = roles[0]
+
+    login = d.getVar('K3S_QEMU_DEBUG_LOGIN')
+    if login not in ('0', '1'):
+        bb.fatal('K3S_QEMU_DEBUG_LOGIN = "%s" is not valid; expected "0" or "1" (set it in local.conf)' % login)
+    if login == '1':
+        if 'qemuall' in (d.getVar('OVERRIDES') or '').split(':'):
+            d.appendVar('IMAGE_FEATURES', ' ' + d.getVar('K3S_QEMU_LOGIN_FEATURES'))
+        else:
+            bb.warn('K3S_QEMU_DEBUG_LOGIN = "1" applies to qemu machines only; %s for MACHINE %s keeps root locked'
+                    % (d.getVar('PN'), d.getVar('MACHINE')))
 
     mem = d.getVar('K3S_QEMU_MEMORY_MB') or k3s_image_profile(d, 'K3S_IMAGE_QEMU_MEMORY_MB', role)
     if mem and not d.getVar('K3S_PRESET_QB_MEM'):

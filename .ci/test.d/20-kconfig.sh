@@ -11,8 +11,10 @@
 #                kernel's scripts/kconfig/merge_config.sh in alldefconfig mode, as do_kernel_configme does;
 #   bsp:         the architecture's defconfig (x86_64_defconfig, arm64 defconfig, multi_v7_defconfig) + the fragment.
 # `k3s-bake check-kernel --fragment --kconfig` then fails when any fragment line is not in the final .config as
-# requested (=y that ended =m included) and names the dependency that dropped it. A negative control merges the
-# fragment where a SRC_URI .scc lands (before linux-yocto's netfilter.scc) and must fail.
+# requested (=y that ended =m included) and names the dependency that dropped it. The linux-yocto merge also takes
+# the qemu machines' k3s-qemu.cfg last (as KERNEL_FEATURES:append:qemuall does), and each of its lines must hold.
+# A negative control merges the fragment where a SRC_URI .scc lands (before linux-yocto's netfilter.scc) and must
+# fail.
 # Stand-in, said so: Debian's 6.12 and 7.x Kconfig trees stand in for linux-yocto 6.18's (not packaged); the
 # inputs are linux-yocto 6.18's own.
 set -euo pipefail
@@ -65,6 +67,8 @@ source_tree() {
 machines=(qemux86-64:x86_64:x86::defconfig qemuarm64:arm64:arm64:aarch64-linux-gnu-:defconfig
     qemuarm:arm:arm:arm-linux-gnueabihf-:multi_v7_defconfig)
 frag=$root/recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s.cfg
+# The qemu machines' own fragment (KERNEL_FEATURES:append:qemuall, after k3s.scc): every line must hold too.
+qemu_frag=$root/recipes-kernel/linux/files/k3s-kmeta/features/k3s-rs/k3s-qemu.cfg
 
 # One build directory per kernel: scripts/kconfig is compiled once, each merge's .config is copied out.
 merge() {  # merge SRC OUT FILES...
@@ -91,8 +95,12 @@ kernel() {  # kernel SRC: every machine, linux-yocto and BSP
         IFS=: read -r machine arch srcarch cross defconfig <<<"$m"
         w=$work/$kver-$machine
         "$bake" kernel inputs --machine "$machine" --out "$w/in" >/dev/null
-        merge "$src" "$w/yocto" "$w"/in/*
+        merge "$src" "$w/yocto" "$w"/in/* "$qemu_frag"
         check "linux-$kver $machine linux-yocto 6.18 inputs + fragment" "$src" "$w/yocto/.config"
+        grep -v '^#' "$qemu_frag" | while read -r line; do
+            grep -qx "$line" "$w/yocto/.config" && echo "$machine: $line (k3s-qemu.cfg) holds" \
+                || { echo "linux-$kver $machine: $line (k3s-qemu.cfg) not in the merged .config" | tee -a "$work/failed"; }
+        done
         (cd "$src" && make -s ARCH=$arch CROSS_COMPILE=$cross O="$work/build-${src##*/}" "$defconfig" >/dev/null)
         mkdir -p "$w/bsp" && cp "$work/build-${src##*/}/.config" "$w/bsp/.config"
         merge "$src" "$w/bsp-merged" "$w/bsp/.config" "$frag"

@@ -23,6 +23,7 @@ pub mod clean;
 pub mod fuzzing;
 pub mod roles;
 pub mod systemd;
+pub mod token_source;
 pub mod unitesc;
 
 // Internals: the parsers and syscall, netlink and iptables plumbing behind the tools.

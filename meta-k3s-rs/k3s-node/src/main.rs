@@ -7,7 +7,7 @@ use k3s_model::tools::{self, MULTICALL_BINARY, TOOLS, Tool};
 use k3s_model::units;
 use k3s_node::Node;
 use k3s_node::systemd::Systemctl;
-use k3s_node::{agent, checkconfig, clean, roles};
+use k3s_node::{agent, checkconfig, clean, roles, token_source};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -94,7 +94,8 @@ struct CheckCli {
 }
 
 /// Configure the node's k3s role from the kernel command line (k3s.role=server|agent, k3s.server=, k3s.token=,
-/// k3s.node-name=, k3s.node-ip=, k3s.iface=). Run at boot by k3s-role-setup.service.
+/// k3s.token-file=, k3s.node-name=, k3s.node-ip=, k3s.iface=); the token also from QEMU's fw_cfg item
+/// opt/k3s/token (root-only, unlike /proc/cmdline, which every user reads). Run at boot by k3s-role-setup.service.
 #[derive(Debug, Parser)]
 #[command(name = "k3s-role-setup", disable_version_flag = true)]
 struct RoleCli {
@@ -108,6 +109,9 @@ struct RoleCli {
     /// The proc file system to look for a live k3s server in (tests give their own PID namespace's)
     #[arg(long = "proc", value_name = "DIR", default_value = "/proc", hide = true)]
     proc_dir: PathBuf,
+    /// The qemu_fw_cfg sysfs directory the token item is looked for in (tests give their own)
+    #[arg(long = "fw-cfg", value_name = "DIR", default_value = token_source::FW_CFG_SYSFS, hide = true)]
+    fw_cfg: PathBuf,
 }
 
 /// What `k3s-killall.sh --help` says first: unlike k3s-clean it stops the units.
@@ -179,10 +183,23 @@ fn run_check(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
 fn run_roles(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = RoleCli::parse_from(args);
-    let req = match &cli.cmdline {
+    let mut req = match &cli.cmdline {
         Some(f) => roles::parse_request(&std::fs::read(f).with_context(|| f.display().to_string())?)?,
         None => roles::boot_request(Path::new("/"))?,
     };
+    if req.role.is_some()
+        && let Some(src) = token_source::resolve(&mut req, &cli.fw_cfg)?
+    {
+        println!(
+            "token from {}",
+            match src {
+                token_source::TokenSource::CommandLine =>
+                    "k3s.token= (the command line: readable by every user)".into(),
+                token_source::TokenSource::File(f) => format!("k3s.token-file={}", f.display()),
+                token_source::TokenSource::FwCfg(f) => format!("fw_cfg ({})", f.display()),
+            }
+        );
+    }
     roles::apply(&req, &node(&cli.root)?, &cli.proc_dir, &mut Systemctl, &mut std::io::stdout())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -61,8 +61,10 @@ pub struct RoleRequest {
     pub role: Option<Role>,
     /// `k3s.server`.
     pub server: Option<String>,
-    /// `k3s.token`.
+    /// `k3s.token` (or, after [`crate::token_source::resolve`], the token from fw_cfg or `k3s.token-file`).
     pub token: Option<String>,
+    /// `k3s.token-file` (absolute).
+    pub token_file: Option<PathBuf>,
     /// `k3s.node-name`.
     pub node_name: Option<String>,
     /// `k3s.node-ip`.
@@ -132,6 +134,12 @@ pub fn parse_params<'a>(params: impl IntoIterator<Item = cmdline::Param<'a>>) ->
             }
             "server" => req.server = Some(value),
             "token" => req.token = Some(value),
+            "token-file" => {
+                if !value.starts_with('/') {
+                    return Err(RoleError::Param(format!("k3s.token-file={value}: must be an absolute path")));
+                }
+                req.token_file = Some(PathBuf::from(value))
+            }
             "node-name" => {
                 agent::check_node_name(&value)?;
                 req.node_name = Some(value)
@@ -149,8 +157,8 @@ pub fn parse_params<'a>(params: impl IntoIterator<Item = cmdline::Param<'a>>) ->
             }
             _ => {
                 return Err(RoleError::Param(format!(
-                    "unknown parameter k3s.{key} (known: k3s.role, k3s.server, k3s.token, k3s.node-name, \
-                     k3s.node-ip, k3s.iface)"
+                    "unknown parameter k3s.{key} (known: k3s.role, k3s.server, k3s.token, k3s.token-file, \
+                     k3s.node-name, k3s.node-ip, k3s.iface)"
                 )));
             }
         }
@@ -267,7 +275,15 @@ pub fn apply(
             let raw = RawInputs {
                 server: Some(server_url(server).into()),
                 token: Some(
-                    req.token.clone().ok_or_else(|| RoleError::Param("k3s.role=agent needs k3s.token=".into()))?.into(),
+                    req.token
+                        .clone()
+                        .ok_or_else(|| {
+                            RoleError::Param(
+                                "k3s.role=agent needs a token: fw_cfg opt/k3s/token, k3s.token-file= or k3s.token="
+                                    .into(),
+                            )
+                        })?
+                        .into(),
                 ),
                 node_name: req.node_name.clone().map(Into::into),
                 ..Default::default()

@@ -142,6 +142,54 @@ fn role_setup_from_a_command_line_file() {
 }
 
 #[test]
+fn role_setup_takes_the_token_from_fw_cfg_not_the_command_line() {
+    let root = tempfile::tempdir().unwrap();
+    let units = root.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(
+        units.join("k3s-agent.service"),
+        "[Service]\nExecStart=/usr/bin/k3s agent\n[Install]\nWantedBy=multi-user.target\n",
+    )
+    .unwrap();
+    // A stand-in for the kernel's qemu_fw_cfg sysfs directory, laid out as the driver lays it out.
+    let fw_cfg = root.path().join("fw_cfg");
+    std::fs::create_dir_all(fw_cfg.join("by_name/opt/k3s/token")).unwrap();
+    std::fs::write(fw_cfg.join("by_name/opt/k3s/token/raw"), "fw-cfg-token").unwrap();
+    let cmdline = root.path().join("cmdline");
+    std::fs::write(&cmdline, "k3s.role=agent k3s.server=192.168.76.10 k3s.node-name=k3s-agent-1\n").unwrap();
+    let proc_dir = common::quiet_proc(root.path());
+    let run = || {
+        common::tool("role-setup")
+            .arg("--cmdline")
+            .arg(&cmdline)
+            .arg("--root")
+            .arg(root.path())
+            .arg("--proc")
+            .arg(&proc_dir)
+            .arg("--fw-cfg")
+            .arg(&fw_cfg)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("token from fw_cfg"));
+    let token = root.path().join("etc/rancher/k3s/agent-token");
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), "fw-cfg-token\n");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
+    // A second token on the command line is a setup mistake, not a preference.
+    std::fs::write(&cmdline, "k3s.role=agent k3s.server=192.168.76.10 k3s.token=other\n").unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the token is given 2 times"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn role_setup_unit_file_is_a_valid_oneshot_running_the_tool() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/k3s-role-setup.service");
     let text = std::fs::read_to_string(path).unwrap();
@@ -237,4 +285,23 @@ fn help_texts_match_their_snapshots() {
             "k3s-killall.sh --help must say it stops {unit}: {first}"
         );
     }
+}
+
+/// The units a `k3s-bake cluster` server uses to send its kubeconfig out, through systemd's own parser.
+#[test]
+fn kubeconfig_export_units_verify() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["k3s-kubeconfig-export.path", "k3s-kubeconfig-export.service"] {
+        std::fs::copy(src.join(unit), dir.path().join(unit)).unwrap();
+    }
+    let service = std::fs::read_to_string(dir.path().join("k3s-kubeconfig-export.service")).unwrap();
+    assert!(service.contains("\nConditionPathExists=/dev/virtio-ports/org.k3s-rs.kubeconfig\n"), "{service}");
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "k3s-kubeconfig-export.path", "k3s-kubeconfig-export.service"])
+        .current_dir(dir.path())
+        .output()
+        .expect("systemd-analyze (Debian package systemd) installed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "systemd-analyze verify: {err}");
 }

@@ -37,6 +37,9 @@ enum Command {
     CheckKernel(check_kernel::CheckKernelArgs),
     /// linux-yocto's configuration inputs per MACHINE: import them from a kernel cache, write them out.
     Kernel(cmd_kernel::KernelArgs),
+    /// One k3s server and N agents from the built images under QEMU, on a private socket network (no root); the
+    /// join token through fw_cfg. Waits until every node is Ready; Ctrl-C stops every VM.
+    Cluster(Box<k3s_cluster::ClusterArgs>),
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -54,6 +57,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen { check } => cmd_gen::run(&root()?, check),
         Command::CheckKernel(ref args) => check_kernel::run(args),
         Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
+        Command::Cluster(args) => k3s_cluster::run(&args).map(|()| ExitCode::SUCCESS).map_err(Into::into),
     }
 }
 
