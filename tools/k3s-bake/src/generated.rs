@@ -100,6 +100,16 @@ pub fn registry() -> Vec<Generator> {
             sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
             render: crate::render::kernel_fragment::render_scc,
         },
+        Generator {
+            path: crate::render::airgap_inc::PATH,
+            sources: &[crate::render::airgap_inc::FACTS, SPEC_FILE],
+            render: crate::render::airgap_inc::render,
+        },
+        Generator {
+            path: crate::render::data_paths_inc::PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/paths.rs"],
+            render: crate::render::data_paths_inc::render,
+        },
     ]
 }
 
