@@ -317,7 +317,12 @@ pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Re
 /// (say, a pod volume) makes this fail instead of deleting the mounted data.
 pub fn remove_tree_one_fs(path: &Path) -> std::io::Result<()> {
     let md = std::fs::symlink_metadata(path)?;
-    remove_below(path, md.dev())
+    match remove_below(path, md.dev()) {
+        // The tree itself is a mount point (K3S_DATA_PARTITION binds /var/lib/cni from a persistent partition):
+        // its content is gone, the directory stays for the mount.
+        Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy && std::fs::read_dir(path)?.next().is_none() => Ok(()),
+        other => other,
+    }
 }
 
 fn remove_below(path: &Path, dev: u64) -> std::io::Result<()> {

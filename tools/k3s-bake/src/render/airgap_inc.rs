@@ -115,7 +115,11 @@ pub fn render(ctx: &Context) -> Result<String> {
     );
     let _ = writeln!(out, "K3S_AIRGAP_TAG = \"{}\"", facts.tag);
     let _ = writeln!(out, "K3S_AIRGAP_CHECKED_SRCREV = \"{}\"", facts.k3s_commit);
-    let _ = writeln!(out, "# image list of the archive against the built k3s: {} ({})", facts.image_list.0, facts.image_list.1);
+    let _ = writeln!(
+        out,
+        "# image list of the archive against the built k3s: {} ({})",
+        facts.image_list.0, facts.image_list.1
+    );
     let _ = writeln!(out, "K3S_AIRGAP_IMAGE_LIST = \"{}\"", facts.image_list.0);
     out.push_str("# TARGET_ARCH -> the architecture in k3s's asset names\n");
     for (target, arch) in ARCHES {
@@ -152,8 +156,11 @@ mod tests {
     fn refuses_bad_records_naming_the_line() {
         let bad_sha = facts("").replace(&"a".repeat(64), "xyz");
         assert!(format!("{:#}", parse(&bad_sha).unwrap_err()).contains(":5: sha256 \"xyz\""));
-        let other_tag = facts("").replacen("v1.2.3%2Bk3s1/k3s-airgap-images-arm.", "v1.2.4%2Bk3s1/k3s-airgap-images-arm.", 1);
-        assert!(format!("{:#}", parse(&other_tag).unwrap_err()).contains("is not the release asset of tag v1.2.3+k3s1"));
+        let other_tag =
+            facts("").replacen("v1.2.3%2Bk3s1/k3s-airgap-images-arm.", "v1.2.4%2Bk3s1/k3s-airgap-images-arm.", 1);
+        assert!(
+            format!("{:#}", parse(&other_tag).unwrap_err()).contains("is not the release asset of tag v1.2.3+k3s1")
+        );
         let dup = facts(&format!("archive\tarm\tu\t{}\n", "b".repeat(64)));
         assert!(format!("{:#}", parse(&dup).unwrap_err()).contains(":8: a second archive line for arm"));
         let unknown = facts("archive\tmips\tu\tx\n");
