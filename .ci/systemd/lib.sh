@@ -17,6 +17,8 @@ ct_hierarchies() {
 }
 
 # CT_WORK: the suite's work directory (mounts below it are removed by ct_cleanup_all).
+# CT_NSPAWN_EXTRA: more systemd-nspawn options for the next ct_boot (e.g. --read-only, --bind=SRC:DEST).
+CT_NSPAWN_EXTRA=()
 
 ct_log() { echo "[systemd-suite] $*" >&2; }
 
@@ -33,7 +35,7 @@ ct_boot() {
     (
         for h in $hierarchies; do echo "$BASHPID" > "$h/$cg/cgroup.procs"; done
         SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec setsid systemd-nspawn -q -D "$root" --boot --register=no \
-            --keep-unit --console=pipe --private-network -M "$name" "$@" </dev/null >"$log" 2>&1
+            --keep-unit --console=pipe --private-network "${CT_NSPAWN_EXTRA[@]}" -M "$name" "$@" </dev/null >"$log" 2>&1
     ) &
     CT_NSPAWN=$!
     CT_PID1=

@@ -204,7 +204,8 @@ class OfflineKnobs(Base):
         bbinstall.run_install(d, FILES)
         split = bbinstall.packages(d)  # an unshipped file is an error there
         for path in ("/usr/lib/systemd/system/var-lib-rancher.mount", "/usr/lib/systemd/system/k3s-data-prepare.service",
-                     "/usr/libexec/k3s-rs/k3s-data-prepare", "/var/lib/kubelet", "/var/lib/cni", "/etc/rancher/node"):
+                     "/usr/libexec/k3s-rs/k3s-data-prepare", "/var/lib/kubelet", "/var/lib/cni", "/etc/rancher/node",
+                     "/data"):
             self.assertIn(path, split["k3s"])
 
     def test_data_partition_values_refused(self):

@@ -543,7 +543,7 @@ def install_offline(d):
         _write(os.path.join(unitdir, name), text, 0o644)
     with open(os.path.join(d.getVar('UNPACKDIR'), DATA_PREPARE_SCRIPT), encoding='utf-8') as f:
         _write(dest + d.getVar('libexecdir') + '/k3s-rs/' + DATA_PREPARE_SCRIPT, f.read(), 0o755)
-    # Mount points must exist in a read-only root (systemd cannot create them there); empty, so no identity or
-    # state is in the image.
-    for state in state_dirs(d):
+    # Mount points must exist in a read-only root (systemd cannot create them there), the partition's too; empty,
+    # so no identity or state is in the image.
+    for state in state_dirs(d) + [d.getVar('K3S_DATA_PARTITION')]:
         os.makedirs(dest + state, exist_ok=True)

@@ -252,7 +252,8 @@ FILES:${PN}-agent += "${systemd_system_unitdir}/k3s-agent.service ${systemd_syst
 FILES:${PN} += "${sysconfdir}/rancher ${sysconfdir}/crictl.yaml ${localstatedir}/lib/rancher/k3s/agent"
 # K3S_DATA_PARTITION: the bind mounts of the state directories, their prepare service and script, the mount points.
 FILES:${PN} += "${@'${systemd_system_unitdir}/*.mount ${systemd_system_unitdir}/k3s-data-prepare.service \
-                ${libexecdir}/k3s-rs ${K3S_PERSISTENT_STATE_DIRS}' if d.getVar('K3S_DATA_PARTITION') else ''}"
+                ${libexecdir}/k3s-rs ${K3S_PERSISTENT_STATE_DIRS} ${K3S_DATA_PARTITION}' \
+                if d.getVar('K3S_DATA_PARTITION') else ''}"
 CONFFILES:${PN}-server = "${K3S_SERVER_CONFIG}"
 CONFFILES:${PN}-agent = "${K3S_AGENT_CONFIG}"
 CONFFILES:${PN} = "${sysconfdir}/crictl.yaml"

@@ -11,6 +11,8 @@
 //!   `write-kubeconfig-mode` where `write-kubeconfig` says (default /etc/rancher/k3s/k3s.yaml);
 //! - the node identity (`identity`): `/etc/rancher/node/password` and, with `--with-node-id`, `id`, made on first
 //!   start or reused, and the node name they give (recorded as `node-name`);
+//! - what it would import and apply (`imports`): the files in `<data-dir>/agent/images` and
+//!   `<data-dir>/server/manifests` (recorded as `images`, `manifests`);
 //! - the node state (`node`), then `READY=1` on `$NOTIFY_SOCKET` (Type=notify), then it runs until SIGTERM.
 //!
 //! Not modelled: anything on the network (the agent never contacts its server), Kubernetes itself.
@@ -21,6 +23,7 @@
 mod cli;
 mod config;
 mod identity;
+mod imports;
 mod node;
 
 use anyhow::{Context, Result, bail};
@@ -138,6 +141,8 @@ fn run(cmd: Command, argv: Vec<String>) -> Result<()> {
         .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
     let name = identity::node_name(parsed.get("node-name", &env), with_id)?;
     std::fs::write(record.join("node-name"), format!("{name}\n"))?;
+    let data_dir = parsed.get("data-dir", &env).unwrap_or_else(|| paths::DATA_DIR.into());
+    imports::record(&data_dir, matches!(cmd, Command::Server), &record)?;
     node::build()?;
     notify_ready().context("stand-in k3s: sd_notify")?;
     log("info", &format!("stand-in k3s {} running", cmd.as_str()));
