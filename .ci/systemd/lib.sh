@@ -65,8 +65,11 @@ ct_find_pid1() {
 ct() { nsenter -t "$CT_PID1" -a "$@"; }
 
 # ct_poweroff: clean shutdown; returns nspawn's exit status (0 when systemd powered off in time).
+# CT_POWEROFF_CMD: how ct_poweroff asks PID 1 (default `systemctl poweroff`, which goes through logind first; where
+# logind cannot run, e.g. on a read-only root, start poweroff.target as systemctl would without it).
+CT_POWEROFF_CMD=(systemctl poweroff)
 ct_poweroff() {
-    ct systemctl poweroff >/dev/null 2>&1 || true
+    ct "${CT_POWEROFF_CMD[@]}" >/dev/null 2>&1 || true
     local i
     for i in $(seq 1200); do
         kill -0 "$CT_NSPAWN" 2>/dev/null || break
