@@ -260,6 +260,8 @@ def main():
     ap.add_argument("--airgap-archive", metavar="FILE",
                     help="also install k3s-airgap-images, fetching FILE (a fabricated archive) through a file:// "
                          "PREMIRROR with BitBake's fetcher, its sha256 in the recipe's SRC_URI flag")
+    ap.add_argument("--workload", action="append", default=[], metavar="RECIPE",
+                    help="also install a recipe inheriting k3s_workloads (its files/ directory as its sources)")
     a = ap.parse_args()
     overrides = dict(s.split("=", 1) for s in a.set)
     chosen = set(a.packages.split())
@@ -285,6 +287,11 @@ def main():
     recipes = [k3s, node]
     if a.airgap_archive:
         recipes.append(install_airgap(a.airgap_archive, os.path.join(a.work, "airgap"), overrides))
+    for recipe in a.workload:
+        d = datastore(recipe, os.path.join(a.work, "workload-" + os.path.basename(recipe)), overrides)
+        run_install(d, os.path.join(os.path.dirname(os.path.abspath(recipe)), "files"))
+        chosen.add(d.getVar("PN"))
+        recipes.append(d)
     for d in recipes:
         split = packages(d)
         for pkg, paths in sorted(split.items()):

@@ -217,6 +217,91 @@ class OfflineKnobs(Base):
         self.refused(["overlaps the k3s state directory /var/lib/kubelet"], K3S_DATA_PARTITION="/var/lib/kubelet/x")
 
 
+WORKLOAD_BB = """SUMMARY = "test workload"
+LICENSE = "MIT"
+inherit k3s_workloads
+K3S_MANIFESTS = "hello.yaml helmchart.yaml"
+K3S_CHARTS = "hello-0.1.0.tgz"
+K3S_IMAGE_ARCHIVES = "hello-image.tar"
+K3S_REGISTRY_MIRRORS = "docker.io=https://mirror.local:5000,https://backup.local registry.k8s.io=http://10.0.0.2:5000"
+K3S_REGISTRY_CONFIGS = "mirror.local:5000"
+K3S_REGISTRY_TLS[mirror.local_5000] = "ca_file=/etc/ssl/certs/mirror.pem insecure_skip_verify=false"
+K3S_REGISTRY_AUTH[mirror.local_5000] = "reg-auth"
+"""
+WORKLOAD_FILES = {"hello.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\n",
+                  "helmchart.yaml": "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata:\n  name: hello\n"
+                                    "  namespace: kube-system\nspec:\n  chart: https://%{KUBERNETES_API}%/static/"
+                                    "charts/hello-0.1.0.tgz\n",
+                  "hello-0.1.0.tgz": "chart", "hello-image.tar": "image",
+                  "reg-auth": "# test credentials\nusername: bob\npassword: 'p a\"ss'\n"}
+
+
+def write_workload(top, bb_text=WORKLOAD_BB, files=WORKLOAD_FILES):
+    """A user's recipe inheriting k3s_workloads, with its files/ (what the systemd suite installs too)."""
+    os.makedirs(os.path.join(top, "files"), exist_ok=True)
+    recipe = os.path.join(top, "hello-workload_1.0.bb")
+    with open(recipe, "w") as f:
+        f.write(bb_text)
+    for name, text in files.items():
+        with open(os.path.join(top, "files", name), "w") as f:
+            f.write(text)
+    return recipe
+
+
+class Workloads(Base):
+    def recipe(self, extra=""):
+        return write_workload(os.path.join(self.tmp.name, "layer%d" % len(os.listdir(self.tmp.name))),
+                              WORKLOAD_BB + extra)
+
+    def test_files_land_where_k3s_reads_them(self):
+        recipe = self.recipe()
+        d = bbinstall.datastore(recipe, self.work(), {})
+        bbinstall.run_install(d, os.path.join(os.path.dirname(recipe), "files"))
+        dest = d.getVar("D")
+        split = bbinstall.packages(d)["hello-workload"]
+        for path in ("/var/lib/rancher/k3s/server/manifests/hello.yaml",
+                     "/var/lib/rancher/k3s/server/manifests/helmchart.yaml",
+                     "/var/lib/rancher/k3s/server/static/charts/hello-0.1.0.tgz",
+                     "/var/lib/rancher/k3s/agent/images/hello-image.tar", "/etc/rancher/k3s/registries.yaml"):
+            self.assertIn(path, split)
+        reg = dest + "/etc/rancher/k3s/registries.yaml"
+        self.assertEqual(os.stat(reg).st_mode & 0o777, 0o600, "credentials readable by others")
+        text = _read(reg)
+        self.assertIn('mirrors:\n  "docker.io":\n    endpoint:\n      - "https://mirror.local:5000"\n'
+                      '      - "https://backup.local"\n  "registry.k8s.io":\n', text)
+        self.assertIn('configs:\n  "mirror.local:5000":\n    auth:\n      username: "bob"\n'
+                      '      password: "\'p a\\"ss\'"\n    tls:\n      ca_file: "/etc/ssl/certs/mirror.pem"\n'
+                      '      insecure_skip_verify: false\n', text)
+        self.assertNotIn("bob", d.getVar("K3S_REGISTRY_AUTH", False) or "", "the secret is not a BitBake value")
+
+    def test_parse_time_refusals(self):
+        for extra, expect in (
+                ('K3S_MANIFESTS = "../etc/passwd"\n', 'K3S_MANIFESTS: "../etc/passwd" is not a manifest'),
+                ('K3S_CHARTS = "hello.zip"\n', 'K3S_CHARTS: "hello.zip" is not a Helm chart archive'),
+                ('K3S_IMAGE_ARCHIVES = "img.tar;id"\n', 'K3S_IMAGE_ARCHIVES: "img.tar;id" is not an image archive'),
+                ('K3S_REGISTRY_MIRRORS = "docker.io=ftp://x"\n', 'K3S_REGISTRY_MIRRORS: "docker.io=ftp://x" is not valid'),
+                ('K3S_REGISTRY_TLS[mirror.local_5000] = "ca_file=relative.pem"\n',
+                 'K3S_REGISTRY_TLS[mirror.local_5000]: ca_file = "relative.pem" is not an absolute file path'),
+                ('K3S_REGISTRY_TLS[mirror.local_5000] = "verify=no"\n', '"verify" is not one of ca_file'),
+                ('K3S_REGISTRY_TLS[other_1] = "insecure_skip_verify=true"\n',
+                 'K3S_REGISTRY_TLS[other_1] is set, but other:1 is not in K3S_REGISTRY_CONFIGS'),
+                ('K3S_REGISTRY_AUTH[mirror.local_5000] = "../secret"\n', 'K3S_REGISTRY_AUTH[mirror.local_5000] = "../secret"')):
+            with self.assertRaises(Exception):
+                bbinstall.datastore(self.recipe(extra), self.work(), {})
+            self.assertIn(expect, "\n".join(self.capture.messages), extra)
+            self.capture.messages.clear()
+
+    def test_bad_auth_file_line_named(self):
+        top = os.path.join(self.tmp.name, "badauth")
+        files = dict(WORKLOAD_FILES, **{"reg-auth": "username: bob\ntoken: x\n"})
+        recipe = write_workload(top, WORKLOAD_BB, files)
+        d = bbinstall.datastore(recipe, self.work(), {})
+        with self.assertRaises(Exception):
+            bbinstall.run_install(d, os.path.join(top, "files"))
+        self.assertIn('reg-auth line 2: expected "key: value" with key one of username password auth identitytoken',
+                      "\n".join(self.capture.messages))
+
+
 class DataPrepare(unittest.TestCase):
     """k3s-data-prepare on a directory tree (no mounts: a state directory that is not a mount point is seeded)."""
 

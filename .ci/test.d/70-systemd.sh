@@ -52,8 +52,11 @@ mkdir -p "$IMAGE"
 # checked against the sha256 in the recipe's SRC_URI flag (bbinstall.py --airgap-archive).
 AIRGAP=$CT_WORK/fabricated-k3s-airgap-images-amd64.tar.zst
 printf 'fabricated airgap archive for the systemd suite (stand-in k3s imports nothing)\n' > "$AIRGAP"
+# A user's recipe inheriting k3s_workloads (manifests, a chart, an image archive, registries.yaml with credentials
+# from a file): the one the recipe Python tests use (test_offline.write_workload).
+WORKLOAD=$(python3 -c 'import sys; sys.path.insert(0, ".ci/systemd"); import test_offline as t; print(t.write_workload(sys.argv[1]))' "$CT_WORK/workload")
 python3 .ci/systemd/bbinstall.py "$IMAGE" --work "$CT_WORK/bb" --k3s "$TARGET/debug/k3s-standin" \
-    --node "$TARGET/debug/k3s-node" --airgap-archive "$AIRGAP" > "$CT_WORK/bbinstall.log" \
+    --node "$TARGET/debug/k3s-node" --airgap-archive "$AIRGAP" --workload "$WORKLOAD" > "$CT_WORK/bbinstall.log" \
     || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
 # The same layer for a read-only root with a persistent data partition (K3S_DATA_PARTITION = "/data").
 IMAGE_RO=$CT_WORK/image-ro
@@ -364,6 +367,21 @@ test_airgap_archive_where_k3s_imports_with_the_checked_sha256__standin_k3s() {
     [ "$have" = "$want" ] || fail "$IMAGES_DIR/$ARCHIVE: sha256 $have, the recipe checked $want"
     # The stand-in lists what k3s would import from <data-dir>/agent/images.
     grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/server/images) || fail "not where k3s imports: $(ct cat /run/k3s-standin/server/images)"
+    no_failed_units
+    shutdown
+}
+
+test_baked_workload_lands_where_k3s_reads_it__standin_k3s() {
+    boot workload
+    wait_for "k3s.service active" active k3s.service
+    local rec=/run/k3s-standin/server
+    grep -qx 'hello.yaml [0-9]*' <(ct cat $rec/manifests) || fail "manifest not applied: $(ct cat $rec/manifests)"
+    grep -qx 'helmchart.yaml [0-9]*' <(ct cat $rec/manifests) || fail "HelmChart not applied"
+    grep -qx 'hello-image.tar [0-9]*' <(ct cat $rec/images) || fail "image archive not imported: $(ct cat $rec/images)"
+    ct test -s /var/lib/rancher/k3s/server/static/charts/hello-0.1.0.tgz || fail "chart not in static/charts"
+    grep -q '^/etc/rancher/k3s/registries.yaml [0-9]' <(ct cat $rec/registries) || fail "registries.yaml not read"
+    [ "$(ct stat -c %a /etc/rancher/k3s/registries.yaml)" = 600 ] || fail "registries.yaml with credentials not 0600"
+    ! ct runuser -u nobody -- cat /etc/rancher/k3s/registries.yaml >/dev/null 2>&1 || fail "nobody reads the credentials"
     no_failed_units
     shutdown
 }

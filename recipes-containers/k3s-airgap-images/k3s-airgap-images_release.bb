@@ -18,7 +18,7 @@ LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/Apache-2.0;md5=89aea4e17d99a7ca
                     file://${COMMON_LICENSE_DIR}/GPL-2.0-only;md5=801f80980d171dd6425610833a22dbe6"
 
 require conf/include/k3s-spec.inc
-require conf/include/k3s-data-paths.inc
+require conf/include/k3s_data_paths.inc
 # URL and sha256 per architecture, and the k3s commit they were checked for (rendered by k3s-bake from
 # k3s-airgap-images-facts.tsv; never edit it by hand).
 require k3s-airgap-images-facts.inc

@@ -11,7 +11,7 @@ require conf/include/k3s-cni.inc
 # Each role's config file and the flags k3s server / k3s agent define (rendered by k3s-bake from k3s_model).
 require k3s-config-facts.inc
 # Where k3s reads baked images/manifests/charts and its state directories (rendered from k3s_model::paths).
-require conf/include/k3s-data-paths.inc
+require conf/include/k3s_data_paths.inc
 
 # k3s's own licence first; k3s-licenses.inc (rendered by k3s-bake from the module graph) appends every Go
 # module's licence and LIC_FILES_CHKSUM entry ("+="), the way OE-Core's recipetool go handler writes it.

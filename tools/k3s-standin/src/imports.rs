@@ -26,8 +26,15 @@ pub fn listing(dir: &Path) -> Result<String> {
     Ok(lines.concat())
 }
 
-/// Records what k3s with DATA_DIR would import (and, for a server, apply) into RECORD.
-pub fn record(data_dir: &str, server: bool, record: &Path) -> Result<()> {
+/// Records what k3s with DATA_DIR would import (and, for a server, apply) into RECORD, and the registries file it
+/// reads (`--private-registry`, default /etc/rancher/k3s/registries.yaml): `registries` holds its path and size, or
+/// nothing when it is absent (k3s then uses no mirrors).
+pub fn record(data_dir: &str, registries: &str, server: bool, record: &Path) -> Result<()> {
+    let reg = match std::fs::metadata(registries) {
+        Ok(md) => format!("{registries} {}\n", md.len()),
+        Err(_) => String::new(),
+    };
+    std::fs::write(record.join("registries"), reg)?;
     let data = Path::new(data_dir);
     std::fs::write(record.join("images"), listing(&data.join("agent/images"))?)?;
     if server {

@@ -142,7 +142,8 @@ fn run(cmd: Command, argv: Vec<String>) -> Result<()> {
     let name = identity::node_name(parsed.get("node-name", &env), with_id)?;
     std::fs::write(record.join("node-name"), format!("{name}\n"))?;
     let data_dir = parsed.get("data-dir", &env).unwrap_or_else(|| paths::DATA_DIR.into());
-    imports::record(&data_dir, matches!(cmd, Command::Server), &record)?;
+    let registries = parsed.get("private-registry", &env).unwrap_or_else(|| paths::REGISTRIES_FILE.into());
+    imports::record(&data_dir, &registries, matches!(cmd, Command::Server), &record)?;
     node::build()?;
     notify_ready().context("stand-in k3s: sd_notify")?;
     log("info", &format!("stand-in k3s {} running", cmd.as_str()));

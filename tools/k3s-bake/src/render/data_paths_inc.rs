@@ -1,4 +1,4 @@
-//! `conf/include/k3s-data-paths.inc`: where k3s reads what an image bakes in (airgap image archives, auto-deploy
+//! `conf/include/k3s_data_paths.inc`: where k3s reads what an image bakes in (airgap image archives, auto-deploy
 //! manifests, static charts, registries.yaml), its node identity directory and the state directories a read-only
 //! root moves to a persistent partition, from [`k3s_model::paths`] — the same table the node tools and the stand-in
 //! k3s use, so the recipes and classes cannot name another directory than k3s reads.
@@ -11,7 +11,7 @@ use k3s_model::paths;
 use crate::generated::Context;
 
 /// Path of the include, relative to the layer root.
-pub const PATH: &str = "conf/include/k3s-data-paths.inc";
+pub const PATH: &str = "conf/include/k3s_data_paths.inc";
 
 /// `/etc/x` as `${sysconfdir}/x`, `/var/x` as `${localstatedir}/x` (oelint's rule, and OE's directory variables).
 fn bb_path(path: &str) -> String {
