@@ -145,14 +145,16 @@ def registries_yaml(d):
     if hosts:
         lines.append('configs:')
         for host in hosts:
+            name, t = auth_file(d, host), tls(d, host)
+            if not name and not t:
+                lines.append('  %s: {}' % yaml_str(host))
+                continue
             lines.append('  %s:' % yaml_str(host))
-            name = auth_file(d, host)
             if name:
                 secret = True
                 lines.append('    auth:')
                 lines.extend('      %s: %s' % (k, yaml_str(v))
                              for k, v in _auth_lines(os.path.join(d.getVar('UNPACKDIR'), name), host))
-            t = tls(d, host)
             if t:
                 lines.append('    tls:')
                 lines.extend('      %s: %s' % (k, v if k == 'insecure_skip_verify' else yaml_str(v)) for k, v in t)
