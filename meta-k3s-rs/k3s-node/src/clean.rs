@@ -319,8 +319,14 @@ pub fn remove_tree_one_fs(path: &Path) -> std::io::Result<()> {
     let md = std::fs::symlink_metadata(path)?;
     match remove_below(path, md.dev()) {
         // The tree itself is a mount point (K3S_DATA_PARTITION binds /var/lib/cni from a persistent partition):
-        // its content is gone, the directory stays for the mount.
-        Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy && std::fs::read_dir(path)?.next().is_none() => Ok(()),
+        // its content is gone, the directory stays for the mount. rmdir says EBUSY, or EROFS when the parent is
+        // a read-only root (found by the systemd suite's read-only test).
+        Err(e)
+            if matches!(e.kind(), std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::ReadOnlyFilesystem)
+                && std::fs::read_dir(path)?.next().is_none() =>
+        {
+            Ok(())
+        }
         other => other,
     }
 }
