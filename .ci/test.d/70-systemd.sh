@@ -435,6 +435,11 @@ test_read_only_root_with_bound_data_dir_starts_the_units__standin_k3s() {
     BOOT_IMAGE=$IMAGE_RO boot rodata
     wait_for "k3s.service active" active k3s.service
     ! ct touch /etc/rancher/k3s/probe 2>/dev/null || fail "the root is writable"
+    local out
+    out=$(ct systemd-analyze verify k3s-data-prepare.service var-lib-rancher.mount etc-rancher-node.mount \
+        var-lib-kubelet.mount var-lib-cni.mount 2>&1) || fail "verify: $out"
+    out=$(grep -E 'k3s|var-lib|etc-rancher' <<<"$out" || true)
+    [ -z "$out" ] || fail "systemd-analyze verify: $out"
     local m
     for m in var-lib-rancher etc-rancher-node var-lib-kubelet var-lib-cni; do
         active $m.mount || fail "$m.mount not active"
