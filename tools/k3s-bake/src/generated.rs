@@ -294,7 +294,12 @@ mod tests {
         for d in ["meta-k3s-rs", "tools"] {
             copy_tree(&repo.join(d), &dir.path().join(d));
         }
-        for input in [crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS, crate::kernel_inputs::FACTS] {
+        for input in [
+            crate::render::go_inc::FACTS,
+            crate::render::go_inc::DECISIONS,
+            crate::kernel_inputs::FACTS,
+            crate::render::airgap_inc::FACTS,
+        ] {
             let target = dir.path().join(input);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(repo.join(input), target).unwrap();
