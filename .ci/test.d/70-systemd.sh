@@ -367,6 +367,11 @@ test_airgap_archive_where_k3s_imports_with_the_checked_sha256__standin_k3s() {
     [ "$have" = "$want" ] || fail "$IMAGES_DIR/$ARCHIVE: sha256 $have, the recipe checked $want"
     # The stand-in lists what k3s would import from <data-dir>/agent/images.
     grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/server/images) || fail "not where k3s imports: $(ct cat /run/k3s-standin/server/images)"
+    # Joining as an agent clears the old agent state, not what the image baked into agent/images.
+    ct systemctl disable --now k3s.service >/dev/null 2>&1
+    ct k3s-agent -t tok -s "$URL" >/dev/null
+    wait_for "k3s-agent active" active k3s-agent.service
+    grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/agent/images) || fail "the join removed the airgap archive"
     no_failed_units
     shutdown
 }
