@@ -302,6 +302,35 @@ class Workloads(Base):
                       "\n".join(self.capture.messages))
 
 
+class ReadOnlyRootImage(Base):
+    """classes/k3s_rootfs.bbclass (through k3s_image) on an image recipe; OE-Core's image class is an empty stand-in
+    (only `inherits_class('image')` matters here)."""
+
+    def image(self, **settings):
+        work = self.work()
+        os.makedirs(os.path.join(work, "bbpath", "classes"), exist_ok=True)
+        with open(os.path.join(work, "bbpath", "classes", "image.bbclass"), "w") as f:
+            f.write("# stand-in for OE-Core's image class\n")
+        top = os.path.join(self.tmp.name, "img%d" % len(os.listdir(self.tmp.name)))
+        os.makedirs(top)
+        recipe = os.path.join(top, "test-image_1.0.bb")
+        with open(recipe, "w") as f:
+            f.write('LICENSE = "MIT"\nrequire conf/include/k3s-spec.inc\ninherit image k3s_image\n'
+                    'IMAGE_FEATURES = "k3s-server read-only-rootfs"\n')
+        return bbinstall.datastore(recipe, work, settings)
+
+    def test_read_only_root_needs_the_data_partition(self):
+        with self.assertRaises(Exception):
+            self.image()
+        self.assertIn("test-image: IMAGE_FEATURES has read-only-rootfs and k3s-server, but K3S_DATA_PARTITION is "
+                      "empty", "\n".join(self.capture.messages))
+        self.capture.messages.clear()
+        self.image(K3S_DATA_PARTITION="/data")
+        with self.assertRaises(Exception):
+            self.image(K3S_DATA_PARTITION="/data", K3S_DATA_PARTITION_SIZE="4G")
+        self.assertIn('K3S_DATA_PARTITION_SIZE = "4G" is not a number of MiB', "\n".join(self.capture.messages))
+
+
 class DataPrepare(unittest.TestCase):
     """k3s-data-prepare on a directory tree (no mounts: a state directory that is not a mount point is seeded)."""
 
