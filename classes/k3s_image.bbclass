@@ -29,6 +29,9 @@
 
 # The profiles come from conf/include/k3s-spec.inc, which conf/distro/include/k3s.inc and the layer's images require.
 
+# Read-only / A/B roots: a k3s image with read-only-rootfs needs K3S_DATA_PARTITION (classes/k3s_rootfs.bbclass).
+inherit k3s_rootfs
+
 # What was set before any image recipe or class could set it: local.conf, the machine, the distro.
 K3S_PRESET_QB_MEM := "${@d.getVar('QB_MEM') or ''}"
 

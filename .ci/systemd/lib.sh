@@ -17,6 +17,8 @@ ct_hierarchies() {
 }
 
 # CT_WORK: the suite's work directory (mounts below it are removed by ct_cleanup_all).
+# CT_NSPAWN_EXTRA: more systemd-nspawn options for the next ct_boot (e.g. --read-only, --bind=SRC:DEST).
+CT_NSPAWN_EXTRA=()
 
 ct_log() { echo "[systemd-suite] $*" >&2; }
 
@@ -33,7 +35,7 @@ ct_boot() {
     (
         for h in $hierarchies; do echo "$BASHPID" > "$h/$cg/cgroup.procs"; done
         SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec setsid systemd-nspawn -q -D "$root" --boot --register=no \
-            --keep-unit --console=pipe --private-network -M "$name" "$@" </dev/null >"$log" 2>&1
+            --keep-unit --console=pipe --private-network "${CT_NSPAWN_EXTRA[@]}" -M "$name" "$@" </dev/null >"$log" 2>&1
     ) &
     CT_NSPAWN=$!
     CT_PID1=
@@ -63,8 +65,11 @@ ct_find_pid1() {
 ct() { nsenter -t "$CT_PID1" -a "$@"; }
 
 # ct_poweroff: clean shutdown; returns nspawn's exit status (0 when systemd powered off in time).
+# CT_POWEROFF_CMD: how ct_poweroff asks PID 1 (default `systemctl poweroff`, which goes through logind first; where
+# logind cannot run, e.g. on a read-only root, start poweroff.target as systemctl would without it).
+CT_POWEROFF_CMD=(systemctl poweroff)
 ct_poweroff() {
-    ct systemctl poweroff >/dev/null 2>&1 || true
+    ct "${CT_POWEROFF_CMD[@]}" >/dev/null 2>&1 || true
     local i
     for i in $(seq 1200); do
         kill -0 "$CT_NSPAWN" 2>/dev/null || break

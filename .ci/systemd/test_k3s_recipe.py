@@ -93,7 +93,8 @@ class K3sRecipe(unittest.TestCase):
         agent = _read(dest + "/etc/rancher/k3s/agent.yaml")
         self.assertIn('cluster-cidr: "10.42.0.0/16"\n', server)
         self.assertIn('disable:\n  - "traefik"\n', server)
-        self.assertNotRegex(agent, r"(?m)^[a-z]", "no server key reaches the agent's config")
+        # No server key reaches the agent's config; the only layer key is the per-device identity (K3S_WITH_NODE_ID).
+        self.assertEqual(re.findall(r"(?m)^([a-z][a-z0-9-]*):", agent), ["with-node-id"])
         unit = _read(dest + "/usr/lib/systemd/system/k3s-agent.service")
         self.assertIn("Environment=K3S_CONFIG_FILE=/etc/rancher/k3s/agent.yaml\n", unit)
         self.assertNotRegex(unit, r"@[A-Z_]+@")

@@ -7,3 +7,4 @@ cd "$(dirname "$0")/../.."
 cargo build --quiet --locked -p k3s-standin
 TARGET=$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 K3S_STANDIN="$TARGET/debug/k3s-standin" python3 .ci/systemd/test_k3s_recipe.py
+K3S_STANDIN="$TARGET/debug/k3s-standin" python3 .ci/systemd/test_offline.py

@@ -52,8 +52,22 @@ TARGET=$(target_dir)
 NODE_TARGET=$(target_dir --manifest-path meta-k3s-rs/Cargo.toml)
 IMAGE=$CT_WORK/image
 mkdir -p "$IMAGE"
+# A FABRICATED airgap archive (CI reaches no GitHub): fetched by BitBake's fetcher through a file:// PREMIRROR and
+# checked against the sha256 in the recipe's SRC_URI flag (bbinstall.py --airgap-archive).
+AIRGAP=$CT_WORK/fabricated-k3s-airgap-images-amd64.tar.zst
+printf 'fabricated airgap archive for the systemd suite (stand-in k3s imports nothing)\n' > "$AIRGAP"
+# A user's recipe inheriting k3s_workloads (manifests, a chart, an image archive, registries.yaml with credentials
+# from a file): the one the recipe Python tests use (test_offline.write_workload).
+WORKLOAD=$(python3 -c 'import sys; sys.path.insert(0, ".ci/systemd"); import test_offline as t; print(t.write_workload(sys.argv[1]))' "$CT_WORK/workload")
 python3 .ci/systemd/bbinstall.py "$IMAGE" --work "$CT_WORK/bb" --k3s "$TARGET/debug/k3s-standin" \
-    --node "$NODE_TARGET/debug/k3s-node" > "$CT_WORK/bbinstall.log" || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
+    --node "$NODE_TARGET/debug/k3s-node" --airgap-archive "$AIRGAP" --workload "$WORKLOAD" > "$CT_WORK/bbinstall.log" \
+    || { cat "$CT_WORK/bbinstall.log" >&2; exit 1; }
+# The same layer for a read-only root with a persistent data partition (K3S_DATA_PARTITION = "/data").
+IMAGE_RO=$CT_WORK/image-ro
+mkdir -p "$IMAGE_RO"
+python3 .ci/systemd/bbinstall.py "$IMAGE_RO" --work "$CT_WORK/bb-ro" --k3s "$TARGET/debug/k3s-standin" \
+    --node "$NODE_TARGET/debug/k3s-node" --airgap-archive "$AIRGAP" --set K3S_DATA_PARTITION=/data \
+    > "$CT_WORK/bbinstall-ro.log" || { cat "$CT_WORK/bbinstall-ro.log" >&2; exit 1; }
 ct_log "build and install through the recipes: $((SECONDS - t0)) s"
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -71,7 +85,9 @@ reboot() {
     shift
     UPPER=$CT_WORK/$name/upper
     ROOT=$CT_WORK/$name/root
-    ct_overlay "$ROOT" "$UPPER" "$IMAGE" "$BASE"
+    ct_overlay "$ROOT" "$UPPER" "${BOOT_IMAGE:-$IMAGE}" "$BASE"
+    # BOOT_READ_ONLY: the root file system mounted read-only, as OE's read-only-rootfs boots it.
+    if [ -n "${BOOT_READ_ONLY:-}" ]; then mount -o remount,ro "$ROOT"; fi
     ct_boot "$name" "$ROOT" "$CT_WORK/$name/console.log" "$@"
 }
 shutdown() {
@@ -99,7 +115,9 @@ node_state() {
     STATE_LINKS=$(ct ip -br link)
     STATE_NETNS=$(ct ip netns list)
     STATE_RULES=$(ct iptables-save | grep -E -- '(KUBE-|CNI-|FLANNEL)' || true)
-    STATE_MOUNTS=$(ct findmnt -rn -o TARGET | grep -E '^/(run/k3s|var/lib/kubelet|var/lib/rancher)' || true)
+    # (The state directories themselves are mount points with K3S_DATA_PARTITION: the binds, not k3s's mounts.)
+    STATE_MOUNTS=$(ct findmnt -rn -o TARGET | grep -E '^/(run/k3s|var/lib/kubelet|var/lib/rancher)' \
+        | grep -vxE '/var/lib/(kubelet|rancher)' || true)
     STATE_PROCS=$(ct ps -eo comm=,args= | grep -E '^(containerd-shim|sleep +sleep infinity)' || true)
 }
 node_state_present() {
@@ -121,7 +139,11 @@ node_state_absent() {
     [ -z "$STATE_RULES" ] || fail "$what: rules left: $STATE_RULES"
     [ -z "$STATE_MOUNTS" ] || fail "$what: mounts left: $STATE_MOUNTS"
     [ -z "$STATE_PROCS" ] || fail "$what: shim tree left: $STATE_PROCS"
-    ! ct test -e /var/lib/cni || fail "$what: /var/lib/cni left"
+    if [ -n "${CNI_DIR_KEPT:-}" ]; then # a mount point (K3S_DATA_PARTITION): emptied, kept for the mount
+        [ -z "$(ct ls -A /var/lib/cni)" ] || fail "$what: /var/lib/cni not emptied"
+    else
+        ! ct test -e /var/lib/cni || fail "$what: /var/lib/cni left"
+    fi
 }
 # cmp_bytes FILE_IN_CT EXPECTED: byte-identical.
 cmp_bytes() { ct cat "$1" | cmp -s - <(printf '%s' "$2") || fail "$1: $(ct cat "$1" | od -c | head -3) != '$2'"; }
@@ -326,6 +348,135 @@ test_systemd_analyze_verify_in_the_booted_system__standin_k3s() {
     out=$(grep -E 'k3s|role-setup|cleanup' <<<"$out" || true)
     [ -z "$out" ] || fail "systemd-analyze verify: $out"
     no_failed_units
+    shutdown
+}
+
+# --- offline, flash-once nodes (issue 15) -------------------------------------------------------------------------
+IMAGES_DIR=/var/lib/rancher/k3s/agent/images
+# On a read-only root Debian's own systemd-logind fails (not a unit of the layer's): only the layer's are asserted,
+# and poweroff goes to PID 1 directly (CT_POWEROFF_CMD; through logind it waits 2 x 25 s for the failed logind).
+no_failed_layer_units() {
+    local failed
+    failed=$(ct systemctl --failed --no-legend --plain | grep -E 'k3s|var-lib-|etc-rancher' || true)
+    [ -z "$failed" ] || fail "failed units: $failed"
+}
+ARCHIVE=k3s-airgap-images-amd64.tar.zst
+
+test_airgap_archive_where_k3s_imports_with_the_checked_sha256__standin_k3s() {
+    boot airgap
+    wait_for "k3s.service active" active k3s.service
+    local want have
+    want=$(cat "$CT_WORK/bb/airgap/checked.sha256")
+    have=$(ct sha256sum "$IMAGES_DIR/$ARCHIVE" | cut -d' ' -f1)
+    [ "$have" = "$want" ] || fail "$IMAGES_DIR/$ARCHIVE: sha256 $have, the recipe checked $want"
+    # The stand-in lists what k3s would import from <data-dir>/agent/images.
+    grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/server/images) || fail "not where k3s imports: $(ct cat /run/k3s-standin/server/images)"
+    # Joining as an agent clears the old agent state, not what the image baked into agent/images.
+    ct systemctl disable --now k3s.service >/dev/null 2>&1
+    ct k3s-agent -t tok -s "$URL" >/dev/null
+    wait_for "k3s-agent active" active k3s-agent.service
+    grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/agent/images) || fail "the join removed the airgap archive"
+    no_failed_units
+    shutdown
+}
+
+test_baked_workload_lands_where_k3s_reads_it__standin_k3s() {
+    boot workload
+    wait_for "k3s.service active" active k3s.service
+    local rec=/run/k3s-standin/server
+    grep -qx 'hello.yaml [0-9]*' <(ct cat $rec/manifests) || fail "manifest not applied: $(ct cat $rec/manifests)"
+    grep -qx 'helmchart.yaml [0-9]*' <(ct cat $rec/manifests) || fail "HelmChart not applied"
+    grep -qx 'hello-image.tar [0-9]*' <(ct cat $rec/images) || fail "image archive not imported: $(ct cat $rec/images)"
+    ct test -s /var/lib/rancher/k3s/server/static/charts/hello-0.1.0.tgz || fail "chart not in static/charts"
+    grep -q '^/etc/rancher/k3s/registries.yaml [0-9]' <(ct cat $rec/registries) || fail "registries.yaml not read"
+    [ "$(ct stat -c %a /etc/rancher/k3s/registries.yaml)" = 600 ] || fail "registries.yaml with credentials not 0600"
+    ! ct runuser -u nobody -- cat /etc/rancher/k3s/registries.yaml >/dev/null 2>&1 || fail "nobody reads the credentials"
+    no_failed_units
+    shutdown
+}
+
+# Two devices flashed from one image: each makes its own node id and node password on first boot.
+test_two_flashed_copies_boot_with_distinct_node_names_and_passwords__standin_k3s() {
+    local f
+    for f in /etc/rancher/node/password /etc/rancher/node/id; do
+        [ ! -e "$IMAGE$f" ] && [ ! -e "$BASE$f" ] || fail "$f is in the image"
+    done
+    [ ! -s "$BASE/etc/machine-id" ] || fail "the image has a machine-id"
+    # (The container's machine-id comes from systemd-nspawn, not from a first-boot generation: not compared here;
+    # that OE-Core leaves it empty in the image is a real-BitBake row, machine-id-empty.)
+    local -A name pass
+    for dev in flash1 flash2; do
+        boot $dev
+        wait_for "k3s.service active ($dev)" active k3s.service
+        grep -qx -- '--with-node-id=true' <(ct cat /run/k3s-standin/server/argv | tr '\0' '\n') || fail "no --with-node-id"
+        name[$dev]=$(ct cat /run/k3s-standin/server/node-name)
+        pass[$dev]=$(ct cat /etc/rancher/node/password)
+        [ "$(ct stat -c %a /etc/rancher/node/password)" = 600 ] || fail "password mode"
+        [[ ${name[$dev]} =~ ^node-[0-9a-f]{8}$ ]] || fail "node name ${name[$dev]}: not <hostname>-<id>"
+        no_failed_units
+        shutdown
+    done
+    [ "${name[flash1]}" != "${name[flash2]}" ] || fail "both copies are ${name[flash1]}"
+    [ "${pass[flash1]}" != "${pass[flash2]}" ] || fail "both copies have one node password"
+    # The identity is the device's: the same name after a reboot.
+    reboot flash1
+    wait_for "k3s.service active (flash1, second boot)" active k3s.service
+    [ "$(ct cat /run/k3s-standin/server/node-name)" = "${name[flash1]}" ] || fail "node name changed at reboot"
+    shutdown
+}
+
+test_read_only_root_without_data_partition_fails__standin_k3s() {
+    export BOOT_READ_ONLY=1
+    CT_POWEROFF_CMD=(systemctl start poweroff.target --job-mode=replace-irreversibly --no-block)
+    boot rofail
+    wait_for "k3s.service fails on a read-only /etc" sh -c \
+        "nsenter -t $CT_PID1 -a journalctl -u k3s.service -o cat | grep -q 'Read-only file system'"
+    ! active k3s.service || fail "k3s started on a read-only root without a data partition"
+    shutdown
+}
+
+test_read_only_root_with_bound_data_dir_starts_the_units__standin_k3s() {
+    local data=$CT_WORK/rodata-partition
+    mkdir -p "$data"
+    CT_NSPAWN_EXTRA=("--bind=$data:/data")
+    export BOOT_READ_ONLY=1
+    CT_POWEROFF_CMD=(systemctl start poweroff.target --job-mode=replace-irreversibly --no-block)
+    BOOT_IMAGE=$IMAGE_RO boot rodata
+    wait_for "k3s.service active" active k3s.service
+    ! ct touch /etc/rancher/k3s/probe 2>/dev/null || fail "the root is writable"
+    local out
+    out=$(ct systemd-analyze verify k3s-data-prepare.service var-lib-rancher.mount etc-rancher-node.mount \
+        var-lib-kubelet.mount var-lib-cni.mount 2>&1) || fail "verify: $out"
+    out=$(grep -E 'k3s|var-lib|etc-rancher' <<<"$out" || true)
+    [ -z "$out" ] || fail "systemd-analyze verify: $out"
+    local m
+    for m in var-lib-rancher etc-rancher-node var-lib-kubelet var-lib-cni; do
+        active $m.mount || fail "$m.mount not active"
+    done
+    [ "$(ct findmnt -n -o TARGET --target /var/lib/rancher/k3s/agent)" = /var/lib/rancher ] || fail "agent state not on the bind"
+    # The archive the image ships was copied onto the partition before the bind hid it, and k3s finds it there.
+    local want
+    want=$(cat "$CT_WORK/bb-ro/airgap/checked.sha256")
+    [ "$(sha256sum "$data/k3s-state/var-lib-rancher/k3s/agent/images/$ARCHIVE" | cut -d' ' -f1)" = "$want" ] \
+        || fail "archive not seeded onto the data partition"
+    grep -q "^$ARCHIVE " <(ct cat /run/k3s-standin/server/images) || fail "k3s does not see the archive"
+    [ -s "$data/k3s-state/etc-rancher-node/password" ] || fail "node password not on the data partition"
+    ct test -s /var/lib/rancher/k3s/k3s.yaml || fail "kubeconfig not under the state"
+    local name
+    name=$(ct cat /run/k3s-standin/server/node-name)
+    node_state_present
+    ct systemctl stop k3s.service
+    CNI_DIR_KEPT=1 node_state_absent "after systemctl stop k3s (read-only root)"
+    # k3s-clean's failures are logged, not fatal (ExecStopPost=-): a mounted /var/lib/cni must not be one.
+    case "$(ct journalctl -u k3s.service -o cat)" in *"remove /var/lib/cni: "*) fail "k3s-clean: $(ct journalctl -u k3s.service -o cat | grep 'remove /var/lib/cni: ')" ;; esac
+    no_failed_layer_units
+    shutdown
+    # A fresh (read-only) root over the same partition: an A/B switch keeps the node.
+    BOOT_IMAGE=$IMAGE_RO boot rodata2
+    wait_for "k3s.service active (second root)" active k3s.service
+    [ "$(ct cat /run/k3s-standin/server/node-name)" = "$name" ] || fail "node name changed with the root"
+    case "$(ct journalctl -u k3s-data-prepare.service -o cat)" in *copied*) fail "seeded again" ;; esac
+    no_failed_layer_units
     shutdown
 }
 

@@ -320,14 +320,14 @@ def role_config(d, role):
             ('flannel-backend', 'K3S_FLANNEL_BACKEND', d.getVar('K3S_FLANNEL_BACKEND')),
             ('cluster-cidr', 'K3S_CLUSTER_CIDR', d.getVar('K3S_CLUSTER_CIDR')),
             ('service-cidr', 'K3S_SERVICE_CIDR', d.getVar('K3S_SERVICE_CIDR')),
-        ]
+        ] + identity_keys(d) + persistent_server_keys(d)
         disabled = disabled_components(d)
         if disabled:
             layer.append(('disable', 'K3S_DISABLE_COMPONENTS', disabled))
         extra_var, extra_text = 'K3S_EXTRA_CONFIG', d.getVar('K3S_EXTRA_CONFIG')
         dropin_dir = d.getVar('K3S_SERVER_CONFIG_DROPIN_DIR')
     else:
-        layer = []
+        layer = identity_keys(d)
         extra_var, extra_text = 'K3S_AGENT_EXTRA_CONFIG', d.getVar('K3S_AGENT_EXTRA_CONFIG')
         dropin_dir = d.getVar('K3S_AGENT_CONFIG_DROPIN_DIR')
     for key, var, _ in layer:
@@ -350,6 +350,7 @@ def validate(d):
     check_cidrs(d)
     check_cni_bin_dir(d)
     check_go_tags(d)
+    check_offline(d)
     role_config(d, 'server')
     role_config(d, 'agent')
 
@@ -391,3 +392,158 @@ def install(d):
     os.makedirs(dest + d.getVar('K3S_SERVER_CONFIG_DROPIN_DIR'), exist_ok=True)
     _write(dest + d.getVar('K3S_AGENT_CONFIG'), role_config(d, 'agent'), 0o644)
     os.makedirs(dest + d.getVar('K3S_AGENT_CONFIG_DROPIN_DIR'), exist_ok=True)
+    install_offline(d)
+
+
+# --- offline, flash-once nodes (README: Offline and flash-once nodes) ---------------------------------------------
+#
+# K3S_WITH_NODE_ID: every device flashed from one image has the same host name; k3s's server rejects a second node
+# of the same name whose node password differs ("Node password rejected, duplicate hostname"). With `with-node-id`
+# k3s appends an id it makes on first start (4 random bytes, /etc/rancher/node/id) to the node name, next to the
+# node password it makes there too; neither is in the image, so each device has its own.
+#
+# K3S_DATA_PARTITION: the mount point of a persistent partition. k3s's state directories (K3S_PERSISTENT_STATE_DIRS)
+# are bind-mounted from K3S_DATA_PARTITION/k3s-state/<name> by mount units the k3s units require
+# (RequiresMountsFor=); k3s-data-prepare.service creates the sources and copies what the image ships under
+# /var/lib/rancher (airgap archives, manifests, charts) onto the partition before the bind hides it.
+#
+# K3S_WAIT_FOR_TIME_SYNC: k3s is always ordered After=time-sync.target (no delay unless something holds the target
+# back); "1" also pulls in systemd-time-wait-sync.service, so k3s starts only once systemd-timesyncd synchronised the
+# clock (boards without an RTC that must join a server: certificates and k3s reject a clock in the past).
+
+DATA_STATE_DIR = 'k3s-state'
+DATA_PREPARE_UNIT = 'k3s-data-prepare.service'
+DATA_PREPARE_SCRIPT = 'k3s-data-prepare'
+DROPIN_TIME_SYNC = '30-time-sync.conf'
+DROPIN_PERSISTENT = '40-persistent-state.conf'
+
+
+def check_offline(d):
+    """Parse-time checks of K3S_WITH_NODE_ID, K3S_WAIT_FOR_TIME_SYNC and K3S_DATA_PARTITION."""
+    for var, value in (('K3S_WITH_NODE_ID', d.getVar('K3S_WITH_NODE_ID')),
+                       ('K3S_WAIT_FOR_TIME_SYNC', d.getVar('K3S_WAIT_FOR_TIME_SYNC'))):
+        if value not in ('0', '1'):
+            raise KnobError('%s = "%s" is not valid; expected "0" or "1"' % (var, value))
+    data = d.getVar('K3S_DATA_PARTITION') or ''
+    if not data:
+        return
+    # It reaches unit files (What=, RequiresMountsFor=, ExecStart=) and mount unit names: a plain absolute path.
+    if not re.fullmatch(r'/[A-Za-z0-9._+/-]*', data) or os.path.normpath(data) != data or data == '/':
+        raise KnobError('K3S_DATA_PARTITION = "%s": expected the absolute, normalised mount point of a persistent '
+                        'partition, of letters, digits and "._+-/", e.g. /data' % data)
+    for state in state_dirs(d):
+        if data == state or data.startswith(state + '/') or state.startswith(data + '/'):
+            raise KnobError('K3S_DATA_PARTITION = "%s" overlaps the k3s state directory %s; mount the partition '
+                            'elsewhere (e.g. /data)' % (data, state))
+
+
+def state_dirs(d):
+    return (d.getVar('K3S_PERSISTENT_STATE_DIRS') or '').split()
+
+
+def identity_keys(d):
+    """Config keys of every role for the per-device identity: [(key, variable, value)]."""
+    return [('with-node-id', 'K3S_WITH_NODE_ID', 'true')] if d.getVar('K3S_WITH_NODE_ID') == '1' else []
+
+
+def persistent_server_keys(d):
+    """With a persistent partition the kubeconfig goes where the state is (/etc is read-only)."""
+    if not d.getVar('K3S_DATA_PARTITION'):
+        return []
+    return [('write-kubeconfig', 'K3S_DATA_PARTITION', d.getVar('K3S_DATA_KUBECONFIG'))]
+
+
+def unit_path_escape(path):
+    """systemd-escape --path: the unit name of a mount point (mount units must be named after Where=)."""
+    path = path.strip('/')
+    out = []
+    for i, c in enumerate(path):
+        if c == '/':
+            out.append('-')
+        elif c.isalnum() and c.isascii() or c in ':_' or (c == '.' and i > 0):
+            out.append(c)
+        else:
+            out.append('\\x%02x' % ord(c))
+    return ''.join(out)
+
+
+def data_source(d, state):
+    """Where on the partition a state directory lives: K3S_DATA_PARTITION/k3s-state/<path, '/' as '-'>."""
+    return '%s/%s/%s' % (d.getVar('K3S_DATA_PARTITION'), DATA_STATE_DIR, state.strip('/').replace('/', '-'))
+
+
+def mount_units(d):
+    """{unit name: text} of the bind mounts of every state directory, and the prepare service they require."""
+    data = d.getVar('K3S_DATA_PARTITION')
+    units = {}
+    for state in state_dirs(d):
+        units[unit_path_escape(state) + '.mount'] = (
+            '# Written by meta-k3s-rs (K3S_DATA_PARTITION): k3s state %s on the persistent partition.\n'
+            '[Unit]\n'
+            'Description=k3s state %s on %s\n'
+            'DefaultDependencies=no\n'
+            'RequiresMountsFor=%s\n'
+            'Requires=%s\n'
+            # OE-Core's volatile-binds puts an overlay on tmpfs over /var/lib on a read-only root: bind over it,
+            # not under it.
+            'After=%s var-volatile-lib.service\n'
+            'Before=local-fs.target umount.target\n'
+            'Conflicts=umount.target\n'
+            '\n'
+            '[Mount]\n'
+            'What=%s\n'
+            'Where=%s\n'
+            'Type=none\n'
+            'Options=bind\n' % (state, state, data, data, DATA_PREPARE_UNIT, DATA_PREPARE_UNIT,
+                                data_source(d, state), state))
+    seed = ' '.join('%s=%s' % (state, data_source(d, state)) for state in state_dirs(d))
+    units[DATA_PREPARE_UNIT] = (
+        '# Written by meta-k3s-rs (K3S_DATA_PARTITION): the bind sources of k3s\'s state on the persistent\n'
+        '# partition, and what the image ships below them copied there before the binds hide it.\n'
+        '[Unit]\n'
+        'Description=k3s state directories on %s\n'
+        'DefaultDependencies=no\n'
+        'RequiresMountsFor=%s\n'
+        'After=var-volatile-lib.service\n'
+        'Before=local-fs.target umount.target\n'
+        'Conflicts=umount.target\n'
+        '\n'
+        '[Service]\n'
+        'Type=oneshot\n'
+        'RemainAfterExit=yes\n'
+        'ExecStart=%s/k3s-rs/%s %s\n' % (data, data, d.getVar('libexecdir'), DATA_PREPARE_SCRIPT, seed))
+    return units
+
+
+def offline_dropins(d):
+    """{file name: text} of the drop-ins every k3s unit gets for time sync and the persistent state."""
+    dropins = {}
+    text = '# Written by meta-k3s-rs (K3S_WAIT_FOR_TIME_SYNC): start once the clock is sane.\n[Unit]\n'
+    if d.getVar('K3S_WAIT_FOR_TIME_SYNC') == '1':
+        text += 'Wants=time-sync.target systemd-time-wait-sync.service\n'
+    text += 'After=time-sync.target\n'
+    dropins[DROPIN_TIME_SYNC] = text
+    if d.getVar('K3S_DATA_PARTITION'):
+        dropins[DROPIN_PERSISTENT] = (
+            '# Written by meta-k3s-rs (K3S_DATA_PARTITION): k3s\'s state on the persistent partition.\n'
+            '[Unit]\nRequiresMountsFor=%s\n' % ' '.join(state_dirs(d)))
+    return dropins
+
+
+def install_offline(d):
+    """The drop-ins, and with K3S_DATA_PARTITION the mount units, the prepare script and the mount points."""
+    dest = d.getVar('D')
+    unitdir = dest + d.getVar('systemd_system_unitdir')
+    for unit in UNITS:
+        for name, text in offline_dropins(d).items():
+            _write(os.path.join(unitdir, unit + '.d', name), text, 0o644)
+    if not d.getVar('K3S_DATA_PARTITION'):
+        return
+    for name, text in mount_units(d).items():
+        _write(os.path.join(unitdir, name), text, 0o644)
+    with open(os.path.join(d.getVar('UNPACKDIR'), DATA_PREPARE_SCRIPT), encoding='utf-8') as f:
+        _write(dest + d.getVar('libexecdir') + '/k3s-rs/' + DATA_PREPARE_SCRIPT, f.read(), 0o755)
+    # Mount points must exist in a read-only root (systemd cannot create them there), the partition's too; empty,
+    # so no identity or state is in the image.
+    for state in state_dirs(d) + [d.getVar('K3S_DATA_PARTITION')]:
+        os.makedirs(dest + state, exist_ok=True)

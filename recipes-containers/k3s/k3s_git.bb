@@ -10,6 +10,8 @@ require conf/include/k3s-spec.inc
 require conf/include/k3s-cni.inc
 # Each role's config file and the flags k3s server / k3s agent define (rendered by k3s-bake from k3s_model).
 require k3s-config-facts.inc
+# Where k3s reads baked images/manifests/charts and its state directories (rendered from k3s_model::paths).
+require conf/include/k3s_data_paths.inc
 
 # k3s's own licence first; k3s-licenses.inc (rendered by k3s-bake from the module graph) appends every Go
 # module's licence and LIC_FILES_CHKSUM entry ("+="), the way OE-Core's recipetool go handler writes it.
@@ -25,6 +27,7 @@ SRC_URI = "${K3S_GIT_URI};name=k3s;destsuffix=${GO_SRCURI_DESTSUFFIX} \
            file://k3s-agent.service \
            file://cleanup-on-stop.conf \
            file://crictl.yaml \
+           file://k3s-data-prepare \
            "
 SRCREV_k3s = "${K3S_SRCREV}"
 SRCREV_FORMAT = "k3s"
@@ -65,6 +68,16 @@ K3S_EXTRA_CONFIG ??= ""
 K3S_AGENT_EXTRA_CONFIG ??= ""
 # "1": stop every pod and clean up mounts, links and iptables chains when the k3s unit stops (see the drop-in).
 K3S_CLEANUP_ON_STOP ??= "1"
+# Offline, flash-once nodes (README: Offline and flash-once nodes; lib/k3s_config/knobs.py check_offline).
+# "1": `with-node-id: true` for both roles: each device appends the id it makes on first start to its node name.
+K3S_WITH_NODE_ID ??= "1"
+# Mount point of a persistent partition (e.g. /data): k3s's state directories are bind-mounted from it (read-only
+# or A/B root). Empty: the state stays where k3s keeps it.
+K3S_DATA_PARTITION ??= ""
+# The kubeconfig k3s writes when K3S_DATA_PARTITION is set (/etc may be read-only).
+K3S_DATA_KUBECONFIG = "${localstatedir}/lib/rancher/k3s/k3s.yaml"
+# "1": k3s starts only after systemd-timesyncd synchronised the clock (boards without an RTC).
+K3S_WAIT_FOR_TIME_SYNC ??= "0"
 
 # K3S_CLUSTER_CIDR, K3S_SERVICE_CIDR and K3S_VALID_FLANNEL_BACKENDS come from conf/include/k3s-spec.inc.
 K3S_VALID_COMPONENTS = "coredns servicelb traefik local-storage metrics-server runtimes"
@@ -216,7 +229,8 @@ python k3s_install_units_and_config() {
 k3s_install_units_and_config[vardeps] += "K3S_EXTRA_CONFIG K3S_AGENT_EXTRA_CONFIG K3S_KUBECONFIG_MODE \
     K3S_FLANNEL_BACKEND K3S_CLUSTER_CIDR K3S_SERVICE_CIDR K3S_DISABLE_COMPONENTS K3S_DEPLOY_TRAEFIK \
     K3S_CLEANUP_ON_STOP K3S_CNI_BIN_DIR K3S_SERVER_CONFIG K3S_AGENT_CONFIG K3S_SERVER_CONFIG_DROPIN_DIR \
-    K3S_AGENT_CONFIG_DROPIN_DIR K3S_SERVER_FLAGS K3S_AGENT_FLAGS"
+    K3S_AGENT_CONFIG_DROPIN_DIR K3S_SERVER_FLAGS K3S_AGENT_FLAGS K3S_WITH_NODE_ID K3S_DATA_PARTITION \
+    K3S_DATA_KUBECONFIG K3S_WAIT_FOR_TIME_SYNC K3S_PERSISTENT_STATE_DIRS"
 
 # Names under which the multi-call binary acts as another program (upstream's cmd/server reexec table).
 K3S_MULTICALL_LINKS = "kubectl crictl ctr containerd"
@@ -236,6 +250,10 @@ FILES:${PN}-server += "${systemd_system_unitdir}/k3s.service ${systemd_system_un
 FILES:${PN}-agent += "${systemd_system_unitdir}/k3s-agent.service ${systemd_system_unitdir}/k3s-agent.service.d \
                      ${K3S_AGENT_CONFIG}"
 FILES:${PN} += "${sysconfdir}/rancher ${sysconfdir}/crictl.yaml ${localstatedir}/lib/rancher/k3s/agent"
+# K3S_DATA_PARTITION: the bind mounts of the state directories, their prepare service and script, the mount points.
+FILES:${PN} += "${@'${systemd_system_unitdir}/*.mount ${systemd_system_unitdir}/k3s-data-prepare.service \
+                ${libexecdir}/k3s-rs ${K3S_PERSISTENT_STATE_DIRS} ${K3S_DATA_PARTITION}' \
+                if d.getVar('K3S_DATA_PARTITION') else ''}"
 CONFFILES:${PN}-server = "${K3S_SERVER_CONFIG}"
 CONFFILES:${PN}-agent = "${K3S_AGENT_CONFIG}"
 CONFFILES:${PN} = "${sysconfdir}/crictl.yaml"

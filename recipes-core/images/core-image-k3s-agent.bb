@@ -9,3 +9,8 @@ require conf/include/k3s-spec.inc
 inherit core-image k3s_image k3s_distro_check
 
 IMAGE_FEATURES += "k3s-${@d.getVarFlag('K3S_IMAGE_ROLE', d.getVar('PN'))} ssh-server-dropbear"
+# k3s's airgap images: the node's packaged components come up on first boot without network or registry, which is
+# what a flashed embedded node needs; the cost is the archive in the rootfs (zstd) plus its unpacked
+# copy in containerd's store, inside the profile's rootfs extra space. Drop it with
+# IMAGE_FEATURES:remove:pn-${PN} = "k3s-airgap-images" when every node can pull from a registry (README: Offline).
+IMAGE_FEATURES += "k3s-airgap-images"

@@ -41,6 +41,17 @@ pub const AGENT_DIR: &str = "/var/lib/rancher/k3s/agent";
 pub const SERVER_MANIFESTS_DIR: &str = "/var/lib/rancher/k3s/server/manifests";
 /// Directory whose image tarballs the agent imports into containerd on start (air-gapped images).
 pub const AGENT_IMAGES_DIR: &str = "/var/lib/rancher/k3s/agent/images";
+/// Helm chart archives the server serves at `https://<server>/static/charts/` (HelmChart `chartContent`-free
+/// references to baked charts); k3s writes its own embedded static files there too.
+pub const SERVER_STATIC_CHARTS_DIR: &str = "/var/lib/rancher/k3s/server/static/charts";
+/// The node's own identity: `password` (0600, made on first start, sent to the server with every node
+/// certificate request) and `id` (with `--with-node-id`, appended to the node name). k3s's pkg/agent/config.
+pub const NODE_CONFIG_DIR: &str = "/etc/rancher/node";
+/// Registry mirrors, endpoints and credentials containerd gets (`--private-registry` default).
+pub const REGISTRIES_FILE: &str = "/etc/rancher/k3s/registries.yaml";
+/// Where k3s keeps state that must survive a reboot: on a read-only root these live on a persistent partition.
+/// `/run` (RUN_DIR, NETNS_DIR) is a tmpfs already.
+pub const PERSISTENT_STATE_DIRS: &[&str] = &["/var/lib/rancher", NODE_CONFIG_DIR, KUBELET_DIR, CNI_STATE_DIR];
 
 /// Trees under which every mount belongs to k3s, its containers or its pods; cleanup unmounts these,
 /// deepest first.

@@ -383,7 +383,10 @@ pub fn apply(
     }
     let state = node.path(paths::AGENT_DIR);
     if std::fs::symlink_metadata(&state).is_ok() {
-        clean::remove_tree_one_fs(&state).map_err(|source| AgentError::Write { path: state.clone(), source })?;
+        // agent/images holds what the image baked in (airgap archives), not state: it stays.
+        let images = Path::new(paths::AGENT_IMAGES_DIR).strip_prefix(paths::AGENT_DIR).ok().and_then(|p| p.to_str());
+        clean::remove_tree_one_fs_keeping(&state, &images.into_iter().collect::<Vec<_>>())
+            .map_err(|source| AgentError::Write { path: state.clone(), source })?;
         let _ = writeln!(out, "removed old agent state {}", state.display());
     }
     match node {
@@ -470,12 +473,21 @@ mod tests {
         let state = root.path().join("var/lib/rancher/k3s/agent/etc");
         std::fs::create_dir_all(&state).unwrap();
         std::fs::write(state.join("old"), b"x").unwrap();
+        // Baked into the image (airgap archive): not state, it stays.
+        let images = root.path().join("var/lib/rancher/k3s/agent/images");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::write(images.join("k3s-airgap-images-amd64.tar.zst"), b"x").unwrap();
         let proc_dir = crate::server::quiet_proc();
         let cfg = resolve(raw("https://h:6443", "tok"), &node).unwrap();
         let mut sd = Recorder::default();
         let target = Target { node: &node, proc_dir: proc_dir.path(), force: false };
         apply(&cfg, &target, Start::Restart, &mut sd, &mut Vec::new()).unwrap();
-        assert!(!root.path().join("var/lib/rancher/k3s/agent").exists());
+        let left: Vec<_> = std::fs::read_dir(root.path().join("var/lib/rancher/k3s/agent"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["images"], "the old state is gone, the baked images stay");
+        assert!(images.join("k3s-airgap-images-amd64.tar.zst").exists());
         let dropin = std::fs::read_to_string(node.path(units::AGENT_ENV_DROPIN)).unwrap();
         assert!(dropin.contains("Environment=\"K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token\"\n"), "{dropin}");
         assert!(!dropin.contains("K3S_TOKEN="), "the token never goes into the unit: {dropin}");
@@ -564,6 +576,6 @@ mod tests {
         assert!(state.exists(), "same settings at the next boot keep the agent's registration");
         let changed = resolve(raw("https://h2:6443", "tok"), &node).unwrap();
         apply(&changed, &target, Start::Boot, &mut Recorder::default(), &mut Vec::new()).unwrap();
-        assert!(!state.exists(), "new settings clear the old state");
+        assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0, "new settings clear the old state");
     }
 }

@@ -317,7 +317,33 @@ pub fn run(opts: &Options, systemd: &mut dyn Systemd, out: &mut dyn Write) -> Re
 /// (say, a pod volume) makes this fail instead of deleting the mounted data.
 pub fn remove_tree_one_fs(path: &Path) -> std::io::Result<()> {
     let md = std::fs::symlink_metadata(path)?;
-    remove_below(path, md.dev())
+    match remove_below(path, md.dev()) {
+        // The tree itself is a mount point (K3S_DATA_PARTITION binds /var/lib/cni from a persistent partition):
+        // its content is gone, the directory stays for the mount. rmdir says EBUSY, or EROFS when the parent is
+        // a read-only root (found by the systemd suite's read-only test).
+        Err(e)
+            if matches!(e.kind(), std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::ReadOnlyFilesystem)
+                && std::fs::read_dir(path)?.next().is_none() =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Removes everything below PATH on its file system except the entries named in KEEP (directly below PATH); PATH
+/// itself stays. The agent's old state goes, the image archives an image baked into `agent/images` (airgap
+/// images, k3s_workloads) stay: they are not state, and without them an offline node has no images.
+pub fn remove_tree_one_fs_keeping(path: &Path, keep: &[&str]) -> std::io::Result<()> {
+    let dev = std::fs::symlink_metadata(path)?.dev();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        if keep.iter().any(|k| entry.file_name() == *k) {
+            continue;
+        }
+        remove_below(&entry.path(), dev)?;
+    }
+    Ok(())
 }
 
 fn remove_below(path: &Path, dev: u64) -> std::io::Result<()> {
@@ -338,6 +364,20 @@ fn remove_below(path: &Path, dev: u64) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::systemd::Recorder;
+
+    #[test]
+    fn keeping_removes_all_but_the_named_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("agent");
+        std::fs::create_dir_all(agent.join("images")).unwrap();
+        std::fs::write(agent.join("images/k3s-airgap-images-amd64.tar.zst"), "x").unwrap();
+        std::fs::create_dir_all(agent.join("containerd/x")).unwrap();
+        std::fs::write(agent.join("client-kubelet.crt"), "c").unwrap();
+        remove_tree_one_fs_keeping(&agent, &["images"]).unwrap();
+        let left: Vec<_> = std::fs::read_dir(&agent).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["images"]);
+        assert!(agent.join("images/k3s-airgap-images-amd64.tar.zst").exists());
+    }
 
     #[test]
     fn refuses_next_to_an_active_server_unit_without_force_on_the_live_node_only() {

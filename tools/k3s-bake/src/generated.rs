@@ -68,6 +68,16 @@ pub fn registry() -> Vec<Generator> {
             sources: &["meta-k3s-rs/k3s-model/src/kernel.rs"],
             render: crate::render::kernel_fragment::render_scc,
         },
+        Generator {
+            path: crate::render::airgap_inc::PATH,
+            sources: &[crate::render::airgap_inc::FACTS, SPEC_FILE],
+            render: crate::render::airgap_inc::render,
+        },
+        Generator {
+            path: crate::render::data_paths_inc::PATH,
+            sources: &["meta-k3s-rs/k3s-model/src/paths.rs"],
+            render: crate::render::data_paths_inc::render,
+        },
     ]
 }
 
@@ -314,7 +324,12 @@ mod tests {
         for d in ["meta-k3s-rs", "tools"] {
             copy_tree(&repo.join(d), &dir.path().join(d));
         }
-        for input in [crate::render::go_inc::FACTS, crate::render::go_inc::DECISIONS, crate::kernel_inputs::FACTS] {
+        for input in [
+            crate::render::go_inc::FACTS,
+            crate::render::go_inc::DECISIONS,
+            crate::kernel_inputs::FACTS,
+            crate::render::airgap_inc::FACTS,
+        ] {
             let target = dir.path().join(input);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(repo.join(input), target).unwrap();

@@ -8,7 +8,11 @@
 //!   restart k3s;
 //! - `agent` needs `--server` and a token (`--token`/`K3S_TOKEN` or `--token-file`/`K3S_TOKEN_FILE`, the file's
 //!   content trimmed as k3s trims it); `server` writes its token files (0600) and the kubeconfig with
-//!   `write-kubeconfig-mode`;
+//!   `write-kubeconfig-mode` where `write-kubeconfig` says (default /etc/rancher/k3s/k3s.yaml);
+//! - the node identity (`identity`): `/etc/rancher/node/password` and, with `--with-node-id`, `id`, made on first
+//!   start or reused, and the node name they give (recorded as `node-name`);
+//! - what it would import and apply (`imports`): the files in `<data-dir>/agent/images` and
+//!   `<data-dir>/server/manifests` (recorded as `images`, `manifests`);
 //! - the node state (`node`), then `READY=1` on `$NOTIFY_SOCKET` (Type=notify), then it runs until SIGTERM.
 //!
 //! Not modelled: anything on the network (the agent never contacts its server), Kubernetes itself.
@@ -18,6 +22,8 @@
 
 mod cli;
 mod config;
+mod identity;
+mod imports;
 mod node;
 
 use anyhow::{Context, Result, bail};
@@ -124,11 +130,20 @@ fn run(cmd: Command, argv: Vec<String>) -> Result<()> {
             write_secret(Path::new(paths::NODE_TOKEN), full.as_bytes())?;
             let mode = parsed.get("write-kubeconfig-mode", &env).unwrap_or_else(|| "0600".into());
             let mode = u32::from_str_radix(&mode, 8).with_context(|| format!("invalid kubeconfig mode {mode}"))?;
-            write_secret(Path::new(paths::KUBECONFIG), b"apiVersion: v1\nkind: Config\n# stand-in k3s\n")?;
+            let kubeconfig = parsed.get("write-kubeconfig", &env).unwrap_or_else(|| paths::KUBECONFIG.into());
+            write_secret(Path::new(&kubeconfig), b"apiVersion: v1\nkind: Config\n# stand-in k3s\n")?;
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(paths::KUBECONFIG, std::fs::Permissions::from_mode(mode))?;
+            std::fs::set_permissions(&kubeconfig, std::fs::Permissions::from_mode(mode))?;
         }
     }
+    let with_id = parsed
+        .get("with-node-id", &env)
+        .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
+    let name = identity::node_name(parsed.get("node-name", &env), with_id)?;
+    std::fs::write(record.join("node-name"), format!("{name}\n"))?;
+    let data_dir = parsed.get("data-dir", &env).unwrap_or_else(|| paths::DATA_DIR.into());
+    let registries = parsed.get("private-registry", &env).unwrap_or_else(|| paths::REGISTRIES_FILE.into());
+    imports::record(&data_dir, &registries, matches!(cmd, Command::Server), &record)?;
     node::build()?;
     notify_ready().context("stand-in k3s: sd_notify")?;
     log("info", &format!("stand-in k3s {} running", cmd.as_str()));
