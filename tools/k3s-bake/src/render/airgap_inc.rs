@@ -5,7 +5,7 @@
 //! Here the facts are held to the spec where they must agree (the tag) and to the shape of a release asset URL, so a
 //! typo in the facts file stops `gen` with the file and line instead of reaching BitBake's fetcher.
 
-use std::fmt::Write as _;
+use bb_value::{Op, Val, assign, assign_flag, comment};
 
 use anyhow::{Context as _, Result, bail};
 
@@ -113,21 +113,20 @@ pub fn render(ctx: &Context) -> Result<String> {
         "# Required by k3s-airgap-images.bb: the release airgap archive per architecture and the k3s commit these\n\
          # facts were checked for (the recipe is skipped unless K3S_SRCREV is that commit). Provenance: the facts file.\n",
     );
-    let _ = writeln!(out, "K3S_AIRGAP_TAG = \"{}\"", facts.tag);
-    let _ = writeln!(out, "K3S_AIRGAP_CHECKED_SRCREV = \"{}\"", facts.k3s_commit);
-    let _ = writeln!(
-        out,
-        "# image list of the archive against the built k3s: {} ({})",
-        facts.image_list.0, facts.image_list.1
-    );
-    let _ = writeln!(out, "K3S_AIRGAP_IMAGE_LIST = \"{}\"", facts.image_list.0);
-    out.push_str("# TARGET_ARCH -> the architecture in k3s's asset names\n");
+    assign(&mut out, "K3S_AIRGAP_TAG", Op::Set, Val::Lit(&facts.tag))?;
+    assign(&mut out, "K3S_AIRGAP_CHECKED_SRCREV", Op::Set, Val::Lit(&facts.k3s_commit))?;
+    comment(
+        &mut out,
+        &format!("image list of the archive against the built k3s: {} ({})", facts.image_list.0, facts.image_list.1),
+    )?;
+    assign(&mut out, "K3S_AIRGAP_IMAGE_LIST", Op::Set, Val::Lit(&facts.image_list.0))?;
+    comment(&mut out, "TARGET_ARCH -> the architecture in k3s's asset names")?;
     for (target, arch) in ARCHES {
-        let _ = writeln!(out, "K3S_AIRGAP_ARCH[{target}] = \"{arch}\"");
+        assign_flag(&mut out, "K3S_AIRGAP_ARCH", target, Op::Set, Val::Lit(arch))?;
     }
     for (arch, url, sha) in &facts.archives {
-        let _ = writeln!(out, "K3S_AIRGAP_URL[{arch}] = \"{url}\"");
-        let _ = writeln!(out, "SRC_URI[{arch}.sha256sum] = \"{sha}\"");
+        assign_flag(&mut out, "K3S_AIRGAP_URL", arch, Op::Set, Val::Lit(url))?;
+        assign_flag(&mut out, "SRC_URI", &format!("{arch}.sha256sum"), Op::Set, Val::Lit(sha))?;
     }
     Ok(out)
 }

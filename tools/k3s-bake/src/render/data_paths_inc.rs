@@ -3,9 +3,8 @@
 //! root moves to a persistent partition, from [`k3s_model::paths`] — the same table the node tools and the stand-in
 //! k3s use, so the recipes and classes cannot name another directory than k3s reads.
 
-use std::fmt::Write as _;
-
 use anyhow::Result;
+use bb_value::{Op, Val, assign, comment};
 use k3s_model::paths;
 
 use crate::context::Context;
@@ -37,11 +36,11 @@ pub fn render(_ctx: &Context) -> Result<String> {
         ("K3S_REGISTRIES_FILE", paths::REGISTRIES_FILE, "containerd's registry mirrors and credentials"),
         ("K3S_NODE_CONFIG_DIR", paths::NODE_CONFIG_DIR, "node password and id, made on first start"),
     ] {
-        let _ = writeln!(out, "# {why}");
-        let _ = writeln!(out, "{var} = \"{}\"", bb_path(path));
+        comment(&mut out, why)?;
+        assign(&mut out, var, Op::Set, Val::Bb(&bb_path(path)))?;
     }
     out.push_str("# state that must survive a reboot (on a read-only root: bound from K3S_DATA_PARTITION)\n");
     let dirs: Vec<String> = paths::PERSISTENT_STATE_DIRS.iter().map(|p| bb_path(p)).collect();
-    let _ = writeln!(out, "K3S_PERSISTENT_STATE_DIRS = \"{}\"", dirs.join(" "));
+    assign(&mut out, "K3S_PERSISTENT_STATE_DIRS", Op::Set, Val::Bb(&dirs.join(" ")))?;
     Ok(out)
 }
