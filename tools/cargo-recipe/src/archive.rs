@@ -72,9 +72,21 @@ fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads the facts of `NAME-VERSION` from its `.crate` archive: the one whose sha256 is `checksum` (Cargo.lock's,
-/// which BitBake verifies too), so the facts describe exactly what the recipe fetches.
-pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<CrateFacts> {
+/// A `.crate` archive found in the local cargo cache and checked against Cargo.lock's sha256, with cargo's own
+/// unpacking of it when there is a complete one.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// The archive.
+    pub archive: PathBuf,
+    /// `<cargo_home>/registry/src/<registry>/NAME-VERSION`, when cargo unpacked the archive completely.
+    pub unpacked: Option<PathBuf>,
+    /// The archive's bytes, kept when there is no unpacking (everything is then read from them).
+    bytes: Option<Vec<u8>>,
+}
+
+/// Finds `NAME-VERSION.crate`: the one whose sha256 is `checksum` (Cargo.lock's, which BitBake verifies too), so the
+/// facts describe exactly what the recipe fetches.
+pub fn locate_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<Located> {
     let candidates = find_crates(cargo_home, name, version);
     let cache = cargo_home.join("registry").join("cache");
     if candidates.is_empty() {
@@ -90,10 +102,9 @@ pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option
                 continue;
             }
         }
-        if let Some(f) = facts_of_unpacked(cargo_home, &path, name, version)? {
-            return Ok(f);
-        }
-        return facts_of_archive(&path, &bytes, name, version);
+        let unpacked = unpacked_dir(cargo_home, &path, name, version);
+        let bytes = if unpacked.is_some() { None } else { Some(bytes) };
+        return Ok(Located { archive: path, unpacked, bytes });
     }
     Err(Error::Usage(format!(
         "{name} {version}: Cargo.lock's checksum is {}, but {}; run `cargo fetch --locked` again",
@@ -102,17 +113,70 @@ pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option
     )))
 }
 
+impl Located {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.bytes {
+            Some(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            None => Ok(std::borrow::Cow::Owned(std::fs::read(&self.archive).map_err(io(&self.archive))?)),
+        }
+    }
+
+    /// The crate's (normalised) Cargo.toml: cargo's unpacked copy, else the archive read up to that member (it is
+    /// near the start: cargo packs files in path order).
+    pub fn manifest_text(&self, name: &str, version: &str) -> Result<String> {
+        if let Some(dir) = &self.unpacked {
+            let p = dir.join("Cargo.toml");
+            return std::fs::read_to_string(&p).map_err(io(&p));
+        }
+        let bytes = self.bytes()?;
+        let want = format!("{name}-{version}/Cargo.toml");
+        let bad = |m: String| Error::Archive { path: self.archive.clone(), message: m };
+        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+        for entry in ar.entries().map_err(|e| bad(e.to_string()))? {
+            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            if entry.header().entry_type().is_file()
+                && entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy() == want
+            {
+                let mut buf = String::new();
+                entry.read_to_string(&mut buf).map_err(|_| bad("Cargo.toml is not UTF-8".into()))?;
+                return Ok(buf);
+            }
+        }
+        Err(bad(format!("no {want} inside")))
+    }
+
+    /// The license facts.
+    pub fn facts(&self, cargo_home: &Path, name: &str, version: &str) -> Result<CrateFacts> {
+        if self.unpacked.is_some()
+            && let Some(f) = facts_of_unpacked(cargo_home, &self.archive, name, version)?
+        {
+            return Ok(f);
+        }
+        facts_of_archive(&self.archive, &self.bytes()?, name, version)
+    }
+}
+
+/// Reads the facts of `NAME-VERSION` from its `.crate` archive ([`locate_crate`]) or cargo's unpacking of it.
+pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<CrateFacts> {
+    locate_crate(cargo_home, name, version, checksum)?.facts(cargo_home, name, version)
+}
+
+/// `<cargo_home>/registry/src/<registry>/NAME-VERSION` when cargo finished unpacking it there.
+fn unpacked_dir(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let registry = archive.parent().and_then(Path::file_name)?;
+    let dir = cargo_home.join("registry").join("src").join(registry).join(format!("{name}-{version}"));
+    // cargo writes `ok` (before 1.71) or `{"v":1}` once the unpacking is complete; anything else may be partial.
+    match std::fs::read_to_string(dir.join(".cargo-ok")) {
+        Ok(ok) if ok == "ok" || ok == "{\"v\":1}" => Some(dir),
+        _ => None,
+    }
+}
+
 /// The facts from cargo's own unpacking of that archive (`<cargo_home>/registry/src/<registry>/NAME-VERSION`, which
 /// cargo writes from the verified archive and marks complete with `.cargo-ok`), when it exists: reading a few small
 /// files instead of inflating the whole archive. `None` when there is no complete unpacking.
 fn facts_of_unpacked(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Result<Option<CrateFacts>> {
-    let Some(registry) = archive.parent().and_then(Path::file_name) else { return Ok(None) };
-    let dir = cargo_home.join("registry").join("src").join(registry).join(format!("{name}-{version}"));
-    // cargo writes `ok` (before 1.71) or `{"v":1}` once the unpacking is complete; anything else may be partial.
-    match std::fs::read_to_string(dir.join(".cargo-ok")) {
-        Ok(ok) if ok == "ok" || ok == "{\"v\":1}" => {}
-        _ => return Ok(None),
-    }
+    let Some(dir) = unpacked_dir(cargo_home, archive, name, version) else { return Ok(None) };
     let doc = Doc::load(&dir.join("Cargo.toml"))?;
     let mut package = standalone_package(&doc)?;
     package.dir = dir.clone();

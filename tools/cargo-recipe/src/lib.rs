@@ -10,7 +10,9 @@
 
 pub mod archive;
 pub mod cache;
+pub mod cfg;
 mod error;
+pub mod features;
 pub mod lock;
 pub mod manifest;
 pub mod recipe;

@@ -133,22 +133,24 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Workspace-level data members inherit from.
-struct Inherit<'a> {
-    doc: &'a Doc,
-    root: &'a Path,
+pub(crate) struct Inherit<'a> {
+    /// The workspace root manifest.
+    pub(crate) doc: &'a Doc,
+    /// Its directory.
+    pub(crate) root: &'a Path,
 }
 
 impl Inherit<'_> {
     fn package_field(&self, field: &str) -> Option<&Value> {
         self.doc.table.get("workspace")?.get("package")?.get(field)
     }
-    fn dependency(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn dependency(&self, name: &str) -> Option<&Value> {
         self.doc.table.get("workspace")?.get("dependencies")?.get(name)
     }
 }
 
 /// `{ workspace = true }` (dotted `x.workspace = true` parses the same).
-fn is_inherited(v: &Value) -> bool {
+pub(crate) fn is_inherited(v: &Value) -> bool {
     v.get("workspace").and_then(Value::as_bool) == Some(true)
 }
 

@@ -183,8 +183,14 @@ impl GitDep<'_> {
     }
 }
 
-/// Generates the recipe for `manifest` (a workspace root or member Cargo.toml).
+/// Generates the recipe for `manifest` (a workspace root or member Cargo.toml); the linked set is worked out as
+/// `K3S_BAKE_CARGO_RESOLVE` says ([`crate::resolve::Mode`]).
 pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
+    generate_with(manifest, opts, crate::resolve::Mode::from_env()?)
+}
+
+/// [`generate`] with the linked set worked out as `mode` says.
+pub fn generate_with(manifest: &Path, opts: &Options, mode: crate::resolve::Mode) -> Result<Recipe> {
     let start = Instant::now();
     let mut timings: Vec<(String, Duration)> = Vec::new();
     // Triples land in cargo's arguments, the cache key and a comment of the licenses include: checked first.
@@ -282,7 +288,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     timings.push(("manifests and Cargo.lock".to_owned(), start.elapsed()));
 
     // Licenses of everything linked into the selected packages.
-    let linked = linked_packages(&ws, &lock, &lock_path, &packages, opts, &git_deps, &home, &mut timings)?;
+    let linked = linked_packages(&ws, &lock, &lock_path, &packages, opts, mode, &git_deps, &home, &mut timings)?;
     let render_start = Instant::now();
     let mut warnings = Vec::new();
 
@@ -755,6 +761,7 @@ fn linked_packages<'a>(
     lock_path: &Path,
     packages: &[String],
     opts: &Options,
+    mode: crate::resolve::Mode,
     git_deps: &[GitDep],
     home: &Path,
     timings: &mut Vec<(String, Duration)>,
@@ -765,13 +772,21 @@ fn linked_packages<'a>(
         Query { manifest: &root_manifest, packages, targets: &opts.targets, cargo_home: opts.cargo_home.as_deref() };
     let mut inputs: Vec<PathBuf> = vec![lock_path.to_owned(), root_manifest.clone()];
     inputs.extend(ws.members.iter().chain(&ws.outside_paths).map(|p| p.dir.join("Cargo.toml")));
-    let key = crate::cache::linked_key(&crate::resolve::tree_args(&q), &ws.root, &inputs, home);
+    let mut key_args = crate::resolve::tree_args(&q);
+    key_args.push(format!("resolver: {}", mode.key()));
+    let key = crate::cache::linked_key(&key_args, &ws.root, &inputs, home);
+    let mut located = std::collections::HashMap::new();
     let (ids, how) = match opts.cache.get("linked", &key).and_then(|b| linked_from_body(&b)) {
-        Some(ids) => (ids, "cached"),
+        Some(ids) => (ids, "cached".to_owned()),
         None => {
-            let ids = crate::resolve::ask_cargo(&q)?;
+            let (ids, how) = crate::resolve::linked(&q, mode, || {
+                crate::features::resolve(ws, lock, packages, &opts.targets, home, &opts.cache)
+            })?;
+            if let Some(l) = how.located {
+                located = l;
+            }
             opts.cache.put("linked", &key, &linked_body(&ids));
-            (ids, "cargo tree")
+            (ids, how.said)
         }
     };
     timings.push((format!("linked set ({how}): {} packages", ids.len()), t.elapsed()));
@@ -834,6 +849,7 @@ fn linked_packages<'a>(
     let read: Vec<Result<Vec<(&LockedPackage, CrateFacts)>>> = if misses.is_empty() {
         Vec::new()
     } else {
+        let located = &located;
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
                 .iter()
@@ -841,7 +857,13 @@ fn linked_packages<'a>(
                     s.spawn(move || {
                         chunk
                             .iter()
-                            .map(|l| Ok((*l, read_crate(home, &l.name, &l.version, l.checksum.as_deref())?)))
+                            .map(|l| {
+                                let facts = match located.get(&(l.name.clone(), l.version.clone())) {
+                                    Some(loc) => loc.facts(home, &l.name, &l.version)?,
+                                    None => read_crate(home, &l.name, &l.version, l.checksum.as_deref())?,
+                                };
+                                Ok((*l, facts))
+                            })
                             .collect::<Result<Vec<_>>>()
                     })
                 })

@@ -134,6 +134,97 @@ pub fn ask_cargo(q: &Query) -> Result<Linked> {
     parse_tree(&text)
 }
 
+/// `cargo tree` once per target (one build per machine: cargo unifies features over all `--target`s of one call),
+/// in the order given.
+pub fn ask_cargo_per_target(q: &Query) -> Result<Vec<(String, Linked)>> {
+    q.targets
+        .iter()
+        .map(|t| {
+            let one = [t.clone()];
+            Ok((t.clone(), ask_cargo(&Query { targets: &one, ..q.clone() })?))
+        })
+        .collect()
+}
+
+/// Who works out the linked set: `K3S_BAKE_CARGO_RESOLVE` = `own` (default: [`crate::features`], cargo for what
+/// it does not cover), `cargo` (always `cargo tree`), `verify` (both; a difference is an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The resolver here, cargo as the fallback.
+    Own,
+    /// `cargo tree` only.
+    Cargo,
+    /// Both, compared.
+    Verify,
+}
+
+impl Mode {
+    /// From `K3S_BAKE_CARGO_RESOLVE`.
+    pub fn from_env() -> Result<Mode> {
+        match std::env::var("K3S_BAKE_CARGO_RESOLVE").as_deref() {
+            Err(_) | Ok("" | "own") => Ok(Mode::Own),
+            Ok("cargo") => Ok(Mode::Cargo),
+            Ok("verify") => Ok(Mode::Verify),
+            Ok(other) => {
+                Err(Error::Usage(format!("K3S_BAKE_CARGO_RESOLVE=`{other}`: expected `own`, `cargo` or `verify`")))
+            }
+        }
+    }
+
+    /// Its part of the cache key (a format version of the resolver included).
+    pub fn key(self) -> &'static str {
+        match self {
+            Mode::Own | Mode::Verify => "own-v1",
+            Mode::Cargo => "cargo-per-target-v1",
+        }
+    }
+}
+
+/// How the answer was reached.
+#[derive(Debug)]
+pub struct How {
+    /// For `--timings`.
+    pub said: String,
+    /// Registry archives the resolver located (reused for the license facts).
+    pub located: Option<std::collections::HashMap<(String, String), crate::archive::Located>>,
+}
+
+/// The packages linked on any target, worked out as `mode` says; `own` runs the resolver here.
+pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<crate::features::Outcome>) -> Result<(Linked, How)> {
+    use crate::features::Outcome;
+    let union = |per: &[(String, Linked)]| per.iter().flat_map(|(_, l)| l.iter().cloned()).collect::<Linked>();
+    if mode == Mode::Cargo {
+        let per = ask_cargo_per_target(q)?;
+        return Ok((union(&per), How { said: "cargo tree, K3S_BAKE_CARGO_RESOLVE=cargo".into(), located: None }));
+    }
+    match own()? {
+        Outcome::Answer { per_target, located } => {
+            if mode == Mode::Verify {
+                let theirs = ask_cargo_per_target(q)?;
+                for ((t, ours), (_, cargo)) in per_target.iter().zip(&theirs) {
+                    if ours != cargo {
+                        let show = |s: &mut dyn Iterator<Item = &PkgId>| {
+                            s.map(|p| format!("{} {}", p.name, p.version)).collect::<Vec<_>>().join(", ")
+                        };
+                        return Err(Error::Usage(format!(
+                            "{}: the resolver and cargo tree disagree for {t}: only here [{}], only cargo [{}]",
+                            q.manifest.display(),
+                            show(&mut ours.difference(cargo)),
+                            show(&mut cargo.difference(ours))
+                        )));
+                    }
+                }
+            }
+            let said = if mode == Mode::Verify { "resolved here, equal to cargo tree" } else { "resolved here" };
+            Ok((union(&per_target), How { said: said.into(), located: Some(located) }))
+        }
+        Outcome::Unsupported(reason) => {
+            let per = ask_cargo_per_target(q)?;
+            Ok((union(&per), How { said: format!("cargo tree: {reason}"), located: None }))
+        }
+    }
+}
+
 /// Turns cargo's refusal into an error that says what to do.
 fn cargo_error(manifest: &Path, stderr: &str) -> Error {
     let lock = manifest.with_file_name("Cargo.lock");
