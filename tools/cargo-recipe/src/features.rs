@@ -682,112 +682,175 @@ pub fn resolve(
         if missing.is_empty() {
             return Ok(Outcome::Answer { per_target, located });
         }
-        match load(&mut g, &missing, &git, home, cache, &mut located)? {
+        match load(&mut g, &missing, &cfgs, &git, home, cache, &mut located)? {
             Some(reason) => return un(reason),
             None => continue,
         }
     }
 }
 
-/// Loads the summaries of `missing`: registry crates in parallel (cache by sha256, else the archive), git
-/// packages from cargo's checkout. `Some(reason)` when one is beyond the resolver.
+/// Loads the summary of one registry or git package: registry crates from the cache (by sha256) or their
+/// archive, git packages from cargo's checkout. `Ok(Err(reason))` when it is beyond the resolver.
+fn load_one(
+    lock: &Lockfile,
+    i: usize,
+    git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
+    home: &Path,
+    cache: &Cache,
+) -> Result<(std::result::Result<Summary, String>, Option<Located>)> {
+    let l = &lock.packages[i];
+    match &l.source {
+        Source::CratesIo => {
+            let sum = l.checksum.as_deref().unwrap_or_default();
+            let (text, loc) = match cache.get("crate-manifest", sum) {
+                Some(t) => (t, None),
+                None => {
+                    let loc = locate_crate(home, &l.name, &l.version, l.checksum.as_deref())?;
+                    let t = loc.manifest_text(&l.name, &l.version)?;
+                    cache.put("crate-manifest", sum, &t);
+                    (t, Some(loc))
+                }
+            };
+            let doc = Doc::parse(PathBuf::from(format!("{}-{}/Cargo.toml", l.name, l.version)), text)?;
+            Ok((Summary::parse(&doc, None), loc))
+        }
+        Source::Path => Ok((Err(format!("path package {} {} has no manifest here", l.name, l.version)), None)),
+        Source::Git(src) => {
+            let Some(Some((root, dir))) = git.get(&i) else {
+                return Err(Error::MissingGitCheckout {
+                    name: l.name.clone(),
+                    version: l.version.clone(),
+                    url: src.url.clone(),
+                    commit: src.commit.clone(),
+                    checkouts: home.join("git").join("checkouts"),
+                });
+            };
+            let doc = Doc::load(&dir.join("Cargo.toml"))?;
+            // A member of the git repository's own workspace inherits from its root.
+            let ws_doc = dir
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(root))
+                .map(|a| a.join("Cargo.toml"))
+                .filter_map(|m| Doc::load(&m).ok())
+                .find(|d| d.table.contains_key("workspace"));
+            let ws_root = ws_doc.as_ref().and_then(|d| d.path.parent()).map(Path::to_path_buf);
+            let inherit = match (&ws_doc, &ws_root) {
+                (Some(doc), Some(root)) => Some(Inherit { doc, root }),
+                _ => None,
+            };
+            Ok((Summary::parse(&doc, inherit.as_ref()), None))
+        }
+    }
+}
+
+/// The work queue of [`load`].
+struct Queue {
+    todo: Vec<usize>,
+    seen: HashSet<usize>,
+    busy: usize,
+    done: Vec<(usize, std::result::Result<Summary, String>, Option<Located>)>,
+    failed: Option<Error>,
+}
+
+/// Loads the summaries of `missing` and, as each arrives, of the packages its non-optional normal dependencies
+/// (active on any of the targets) lead to, which the next resolution reaches for sure: one parallel pass over
+/// most of the graph instead of one per level. `Some(reason)` when a package is beyond the resolver.
+#[allow(clippy::too_many_arguments)]
 fn load(
     g: &mut Graph,
     missing: &BTreeSet<usize>,
+    cfgs: &[TargetCfg],
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
     cache: &Cache,
     located: &mut HashMap<(String, String), Located>,
 ) -> Result<Option<String>> {
-    let lock = g.lock;
-    let mut registry: Vec<usize> = Vec::new();
-    for &i in missing {
-        let l = &lock.packages[i];
-        match &l.source {
-            Source::CratesIo => registry.push(i),
-            Source::Path => return Ok(Some(format!("path package {} {} has no manifest here", l.name, l.version))),
-            Source::Git(_) => {
-                let Some(Some((root, dir))) = git.get(&i) else {
-                    let (url, commit) = match &l.source {
-                        Source::Git(s) => (s.url.clone(), s.commit.clone()),
-                        _ => (String::new(), String::new()),
-                    };
-                    return Err(Error::MissingGitCheckout {
-                        name: l.name.clone(),
-                        version: l.version.clone(),
-                        url,
-                        commit,
-                        checkouts: home.join("git").join("checkouts"),
-                    });
-                };
-                let doc = Doc::load(&dir.join("Cargo.toml"))?;
-                // A member of the git repository's own workspace inherits from its root.
-                let ws_doc = dir
-                    .ancestors()
-                    .skip(1)
-                    .take_while(|a| a.starts_with(root))
-                    .map(|a| a.join("Cargo.toml"))
-                    .filter_map(|m| Doc::load(&m).ok())
-                    .find(|d| d.table.contains_key("workspace"));
-                let ws_root = ws_doc.as_ref().and_then(|d| d.path.parent()).map(Path::to_path_buf);
-                let inherit = match (&ws_doc, &ws_root) {
-                    (Some(doc), Some(root)) => Some(Inherit { doc, root }),
-                    _ => None,
-                };
-                match Summary::parse(&doc, inherit.as_ref()) {
-                    Ok(s) => {
-                        g.summaries.insert(i, s);
-                    }
-                    Err(e) => return Ok(Some(e)),
-                }
-            }
-        }
-    }
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(registry.len().max(1));
-    type Loaded = (usize, std::result::Result<Summary, String>, Option<Located>);
-    let results: Vec<Result<Vec<Loaded>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let mine: Vec<usize> = registry.iter().skip(w).step_by(workers).copied().collect();
-                s.spawn(move || {
-                    mine.into_iter()
-                        .map(|i| {
-                            let l = &lock.packages[i];
-                            let sum = l.checksum.as_deref().unwrap_or_default();
-                            let (text, loc) = match cache.get("crate-manifest", sum) {
-                                Some(t) => (t, None),
-                                None => {
-                                    let loc = locate_crate(home, &l.name, &l.version, l.checksum.as_deref())?;
-                                    let t = loc.manifest_text(&l.name, &l.version)?;
-                                    cache.put("crate-manifest", sum, &t);
-                                    (t, Some(loc))
-                                }
-                            };
-                            let doc = Doc::parse(PathBuf::from(format!("{}-{}/Cargo.toml", l.name, l.version)), text)?;
-                            Ok((i, Summary::parse(&doc, None), loc))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Usage("reading a crate manifest panicked".into()))))
-            .collect()
+    let graph: &Graph = g;
+    let mut seen: HashSet<usize> = graph.summaries.keys().copied().collect();
+    seen.extend(missing.iter().copied());
+    let q = std::sync::Mutex::new(Queue {
+        todo: missing.iter().copied().collect(),
+        seen,
+        busy: 0,
+        done: Vec::new(),
+        failed: None,
     });
-    for chunk in results {
-        for (i, s, loc) in chunk? {
-            let l = &lock.packages[i];
-            match s {
-                Ok(s) => {
-                    g.summaries.insert(i, s);
+    let wake = std::sync::Condvar::new();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let work = || {
+        loop {
+            let i = {
+                let Ok(mut st) = q.lock() else { return };
+                loop {
+                    if st.failed.is_some() {
+                        return;
+                    }
+                    if let Some(i) = st.todo.pop() {
+                        st.busy += 1;
+                        break i;
+                    }
+                    if st.busy == 0 {
+                        wake.notify_all();
+                        return;
+                    }
+                    st = match wake.wait(st) {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    };
                 }
-                Err(e) => return Ok(Some(e)),
+            };
+            let loaded = load_one(graph.lock, i, git, home, cache);
+            let mut next = Vec::new();
+            if let Ok((Ok(s), _)) = &loaded
+                && !s.proc_macro
+            {
+                for d in s.decls.iter().filter(|d| d.kind == DepKind::Normal && !d.optional) {
+                    if d.platform.as_ref().is_none_or(|p| cfgs.iter().any(|t| p.matches(t)))
+                        && let Ok(j) = graph.locked(i, d)
+                    {
+                        next.push(j);
+                    }
+                }
             }
-            if let Some(loc) = loc {
-                located.insert((l.name.clone(), l.version.clone()), loc);
+            let Ok(mut st) = q.lock() else { return };
+            st.busy -= 1;
+            match loaded {
+                Ok((s, loc)) => {
+                    for j in next {
+                        if st.seen.insert(j) {
+                            st.todo.push(j);
+                        }
+                    }
+                    st.done.push((i, s, loc));
+                }
+                Err(e) => st.failed = Some(e),
             }
+            wake.notify_all();
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(work);
+        }
+        work();
+    });
+    let st = q.into_inner().map_err(|_| Error::Usage("loading crate manifests panicked".into()))?;
+    if let Some(e) = st.failed {
+        return Err(e);
+    }
+    let mut reason = None;
+    for (i, s, loc) in st.done {
+        let l = &g.lock.packages[i];
+        match s {
+            Ok(s) => {
+                g.summaries.insert(i, s);
+            }
+            Err(e) => reason = reason.or(Some(e)),
+        }
+        if let Some(loc) = loc {
+            located.insert((l.name.clone(), l.version.clone()), loc);
         }
     }
-    Ok(None)
+    Ok(reason)
 }
