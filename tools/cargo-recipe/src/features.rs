@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Value;
 
-use crate::archive::{Located, find_git_checkout, locate_crate};
+use crate::archive::{CrateFacts, find_git_checkout, locate_crate};
 use crate::cache::Cache;
 use crate::cfg::{Platform, TargetCfg};
 use crate::error::{Error, Result};
@@ -447,8 +447,9 @@ pub enum Outcome {
     Answer {
         /// `(triple, linked)`.
         per_target: Vec<(String, Linked)>,
-        /// The registry archives located (and checked) on the way, by lock index, for the license facts.
-        located: HashMap<(String, String), Located>,
+        /// License facts of registry crates read on the way (by name and version): each linked crate's archive
+        /// is opened once, for its manifest and its license texts together.
+        facts: HashMap<(String, String), CrateFacts>,
     },
     /// This build is beyond the resolver: ask cargo. The reason, for `--timings`.
     Unsupported(String),
@@ -633,7 +634,7 @@ pub fn resolve(
             _ => None,
         })
         .collect();
-    let mut located: HashMap<(String, String), Located> = HashMap::new();
+    let mut located: HashMap<(String, String), CrateFacts> = HashMap::new();
     // Waves: resolve with what is loaded, load what was reached but missing, until nothing is missing. Having
     // more manifests only ever adds to what is reached, so the last wave is the full answer.
     loop {
@@ -680,7 +681,7 @@ pub fn resolve(
             per_target.push((t.triple.clone(), linked));
         }
         if missing.is_empty() {
-            return Ok(Outcome::Answer { per_target, located });
+            return Ok(Outcome::Answer { per_target, facts: located });
         }
         match load(&mut g, &missing, &cfgs, &git, home, cache, &mut located)? {
             Some(reason) => return un(reason),
@@ -697,7 +698,7 @@ fn load_one(
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
     cache: &Cache,
-) -> Result<(std::result::Result<Summary, String>, Option<Located>)> {
+) -> Result<(std::result::Result<Summary, String>, Option<CrateFacts>)> {
     let l = &lock.packages[i];
     match &l.source {
         Source::CratesIo => {
@@ -712,7 +713,14 @@ fn load_one(
                 }
             };
             let doc = Doc::parse(PathBuf::from(format!("{}-{}/Cargo.toml", l.name, l.version)), text)?;
-            Ok((Summary::parse(&doc, None), loc))
+            let summary = Summary::parse(&doc, None);
+            // Not a proc-macro, reached on the target side: linked, so its license facts are needed; read them now,
+            // from the archive already open.
+            let facts = match (&summary, loc) {
+                (Ok(s), Some(loc)) if !s.proc_macro => Some(loc.facts(home, &l.name, &l.version)?),
+                _ => None,
+            };
+            Ok((summary, facts))
         }
         Source::Path => Ok((Err(format!("path package {} {} has no manifest here", l.name, l.version)), None)),
         Source::Git(src) => {
@@ -749,7 +757,7 @@ struct Queue {
     todo: Vec<usize>,
     seen: HashSet<usize>,
     busy: usize,
-    done: Vec<(usize, std::result::Result<Summary, String>, Option<Located>)>,
+    done: Vec<(usize, std::result::Result<Summary, String>, Option<CrateFacts>)>,
     failed: Option<Error>,
 }
 
@@ -764,7 +772,7 @@ fn load(
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
     cache: &Cache,
-    located: &mut HashMap<(String, String), Located>,
+    located: &mut HashMap<(String, String), CrateFacts>,
 ) -> Result<Option<String>> {
     let graph: &Graph = g;
     let mut seen: HashSet<usize> = graph.summaries.keys().copied().collect();

@@ -775,15 +775,15 @@ fn linked_packages<'a>(
     let mut key_args = crate::resolve::tree_args(&q);
     key_args.push(format!("resolver: {}", mode.key()));
     let key = crate::cache::linked_key(&key_args, &ws.root, &inputs, home);
-    let mut located = std::collections::HashMap::new();
+    let mut prepared = std::collections::HashMap::new();
     let (ids, how) = match opts.cache.get("linked", &key).and_then(|b| linked_from_body(&b)) {
         Some(ids) => (ids, "cached".to_owned()),
         None => {
             let (ids, how) = crate::resolve::linked(&q, mode, || {
                 crate::features::resolve(ws, lock, packages, &opts.targets, home, &opts.cache)
             })?;
-            if let Some(l) = how.located {
-                located = l;
+            if let Some(f) = how.facts {
+                prepared = f;
             }
             opts.cache.put("linked", &key, &linked_body(&ids));
             (ids, how.said)
@@ -812,6 +812,7 @@ fn linked_packages<'a>(
     let registry: Vec<&LockedPackage> = locked.iter().copied().filter(|l| l.source == Source::CratesIo).collect();
     let mut facts: BTreeMap<(String, String), CrateFacts> = BTreeMap::new();
     let mut misses: Vec<&LockedPackage> = Vec::new();
+    let mut read_early = 0usize;
     // All of them in one entry first (one read on a rerun), keyed by their checksums; else one entry per crate.
     let bundle_key = {
         let mut h = crate::cache::KeyHasher::default();
@@ -840,7 +841,17 @@ fn linked_packages<'a>(
             Some(f) => {
                 facts.insert((l.name.clone(), l.version.clone()), f);
             }
-            None => misses.push(l),
+            // Read by the resolver, from the archive it had open.
+            None => match prepared.remove(&(l.name.clone(), l.version.clone())) {
+                Some(f) => {
+                    if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {
+                        opts.cache.put("crate-facts", sum, &body);
+                    }
+                    read_early += 1;
+                    facts.insert((l.name.clone(), l.version.clone()), f);
+                }
+                None => misses.push(l),
+            },
         }
     }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(misses.len().max(1));
@@ -849,7 +860,6 @@ fn linked_packages<'a>(
     let read: Vec<Result<Vec<(&LockedPackage, CrateFacts)>>> = if misses.is_empty() {
         Vec::new()
     } else {
-        let located = &located;
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
                 .iter()
@@ -857,13 +867,7 @@ fn linked_packages<'a>(
                     s.spawn(move || {
                         chunk
                             .iter()
-                            .map(|l| {
-                                let facts = match located.get(&(l.name.clone(), l.version.clone())) {
-                                    Some(loc) => loc.facts(home, &l.name, &l.version)?,
-                                    None => read_crate(home, &l.name, &l.version, l.checksum.as_deref())?,
-                                };
-                                Ok((*l, facts))
-                            })
+                            .map(|l| Ok((*l, read_crate(home, &l.name, &l.version, l.checksum.as_deref())?)))
                             .collect::<Result<Vec<_>>>()
                     })
                 })
@@ -930,9 +934,9 @@ fn linked_packages<'a>(
     out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
     timings.push((
         format!(
-            "license facts: {} crates read (archive sha256 checked), {} cached",
-            misses.len(),
-            registry.len() - misses.len()
+            "license facts: {} crates read (archive sha256 checked), {read_early} of them with the manifests, {} cached",
+            misses.len() + read_early,
+            registry.len() - misses.len() - read_early
         ),
         t.elapsed(),
     ));

@@ -185,8 +185,8 @@ impl Mode {
 pub struct How {
     /// For `--timings`.
     pub said: String,
-    /// Registry archives the resolver located (reused for the license facts).
-    pub located: Option<std::collections::HashMap<(String, String), crate::archive::Located>>,
+    /// License facts the resolver read on the way (by name and version).
+    pub facts: Option<std::collections::HashMap<(String, String), crate::archive::CrateFacts>>,
 }
 
 /// The packages linked on any target, worked out as `mode` says; `own` runs the resolver here.
@@ -195,10 +195,10 @@ pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<crate::feature
     let union = |per: &[(String, Linked)]| per.iter().flat_map(|(_, l)| l.iter().cloned()).collect::<Linked>();
     if mode == Mode::Cargo {
         let per = ask_cargo_per_target(q)?;
-        return Ok((union(&per), How { said: "cargo tree, K3S_BAKE_CARGO_RESOLVE=cargo".into(), located: None }));
+        return Ok((union(&per), How { said: "cargo tree, K3S_BAKE_CARGO_RESOLVE=cargo".into(), facts: None }));
     }
     match own()? {
-        Outcome::Answer { per_target, located } => {
+        Outcome::Answer { per_target, facts } => {
             if mode == Mode::Verify {
                 let theirs = ask_cargo_per_target(q)?;
                 for ((t, ours), (_, cargo)) in per_target.iter().zip(&theirs) {
@@ -216,11 +216,11 @@ pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<crate::feature
                 }
             }
             let said = if mode == Mode::Verify { "resolved here, equal to cargo tree" } else { "resolved here" };
-            Ok((union(&per_target), How { said: said.into(), located: Some(located) }))
+            Ok((union(&per_target), How { said: said.into(), facts: Some(facts) }))
         }
         Outcome::Unsupported(reason) => {
             let per = ask_cargo_per_target(q)?;
-            Ok((union(&per), How { said: format!("cargo tree: {reason}"), located: None }))
+            Ok((union(&per), How { said: format!("cargo tree: {reason}"), facts: None }))
         }
     }
 }
