@@ -635,6 +635,19 @@ pub fn resolve(
         })
         .collect();
     let mut located: HashMap<(String, String), CrateFacts> = HashMap::new();
+    // The registry crates' manifests, one cache entry per Cargo.lock (by its checksums): one read on a rerun whose
+    // linked set must be worked out again (a member's manifest edited), one write after a first run.
+    let bundle_key = {
+        let mut h = crate::cache::KeyHasher::default();
+        h.part(b"crate-manifests");
+        for l in &lock.packages {
+            h.part(l.checksum.as_deref().unwrap_or_default().as_bytes());
+        }
+        h.finish()
+    };
+    let manifests =
+        cache.get("crate-manifest-set", &bundle_key).and_then(|b| manifests_from_bundle(&b)).unwrap_or_default();
+    let mut fresh: HashMap<String, String> = HashMap::new();
     // Waves: resolve with what is loaded, load what was reached but missing, until nothing is missing. Having
     // more manifests only ever adds to what is reached, so the last wave is the full answer.
     loop {
@@ -681,9 +694,14 @@ pub fn resolve(
             per_target.push((t.triple.clone(), linked));
         }
         if missing.is_empty() {
+            if !fresh.is_empty() {
+                let mut all: BTreeMap<&String, &String> = manifests.iter().collect();
+                all.extend(fresh.iter());
+                cache.put("crate-manifest-set", &bundle_key, &manifests_bundle(&all));
+            }
             return Ok(Outcome::Answer { per_target, facts: located });
         }
-        match load(&mut g, &missing, &cfgs, &git, home, cache, &mut located)? {
+        match load(&mut g, &missing, &cfgs, &git, home, cache, &manifests, &mut located, &mut fresh)? {
             Some(reason) => return un(reason),
             None => continue,
         }
@@ -698,31 +716,41 @@ fn load_one(
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
     cache: &Cache,
-) -> Result<(std::result::Result<Summary, String>, Option<CrateFacts>)> {
+    manifests: &HashMap<String, String>,
+) -> Result<Loaded> {
     let l = &lock.packages[i];
     match &l.source {
         Source::CratesIo => {
             let sum = l.checksum.as_deref().unwrap_or_default();
-            let (text, loc) = match cache.get("crate-manifest", sum) {
-                Some(t) => (t, None),
+            let (text, loc) = match manifests.get(sum) {
+                Some(t) => (t.clone(), None),
                 None => {
                     let loc = locate_crate(home, &l.name, &l.version, l.checksum.as_deref())?;
-                    let t = loc.manifest_text(&l.name, &l.version)?;
-                    cache.put("crate-manifest", sum, &t);
-                    (t, Some(loc))
+                    (loc.manifest_text(&l.name, &l.version)?, Some(loc))
                 }
             };
             let doc = Doc::parse(PathBuf::from(format!("{}-{}/Cargo.toml", l.name, l.version)), text)?;
             let summary = Summary::parse(&doc, None);
             // Not a proc-macro, reached on the target side: linked, so its license facts are needed; read them now,
-            // from the archive already open.
-            let facts = match (&summary, loc) {
-                (Ok(s), Some(loc)) if !s.proc_macro => Some(loc.facts(home, &l.name, &l.version)?),
+            // from the archive already open (and cache them here, on this worker).
+            let facts = match (&summary, &loc) {
+                (Ok(s), Some(loc)) if !s.proc_macro => {
+                    let f = loc.facts(home, &l.name, &l.version)?;
+                    if let Some(body) = f.to_cache() {
+                        cache.put("crate-facts", sum, &body);
+                    }
+                    Some(f)
+                }
                 _ => None,
             };
-            Ok((summary, facts))
+            let fresh = loc.map(|_| doc.text);
+            Ok(Loaded { summary, facts, manifest: fresh })
         }
-        Source::Path => Ok((Err(format!("path package {} {} has no manifest here", l.name, l.version)), None)),
+        Source::Path => Ok(Loaded {
+            summary: Err(format!("path package {} {} has no manifest here", l.name, l.version)),
+            facts: None,
+            manifest: None,
+        }),
         Source::Git(src) => {
             let Some(Some((root, dir))) = git.get(&i) else {
                 return Err(Error::MissingGitCheckout {
@@ -747,9 +775,44 @@ fn load_one(
                 (Some(doc), Some(root)) => Some(Inherit { doc, root }),
                 _ => None,
             };
-            Ok((Summary::parse(&doc, inherit.as_ref()), None))
+            Ok(Loaded { summary: Summary::parse(&doc, inherit.as_ref()), facts: None, manifest: None })
         }
     }
+}
+
+/// `crate <sha256> <length>` and that many bytes of manifest, per crate.
+fn manifests_bundle(all: &BTreeMap<&String, &String>) -> String {
+    let mut out = String::new();
+    for (sum, text) in all {
+        out.push_str(&format!("crate {sum} {}\n", text.len()));
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
+fn manifests_from_bundle(body: &str) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (head, tail) = rest.split_once('\n')?;
+        let mut it = head.split(' ');
+        let (tag, sum, len) = (it.next()?, it.next()?, it.next()?.parse::<usize>().ok()?);
+        if tag != "crate" || tail.len() < len + 1 || !tail.is_char_boundary(len) {
+            return None;
+        }
+        out.insert(sum.to_owned(), tail[..len].to_owned());
+        rest = tail[len..].strip_prefix('\n')?;
+    }
+    Some(out)
+}
+
+/// One loaded package: its summary (or why it is beyond the resolver), its license facts when read on the way,
+/// and its manifest text when it came from the archive (for the cache).
+struct Loaded {
+    summary: std::result::Result<Summary, String>,
+    facts: Option<CrateFacts>,
+    manifest: Option<String>,
 }
 
 /// The work queue of [`load`].
@@ -757,7 +820,7 @@ struct Queue {
     todo: Vec<usize>,
     seen: HashSet<usize>,
     busy: usize,
-    done: Vec<(usize, std::result::Result<Summary, String>, Option<CrateFacts>)>,
+    done: Vec<(usize, Loaded)>,
     failed: Option<Error>,
 }
 
@@ -772,7 +835,9 @@ fn load(
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
     cache: &Cache,
+    manifests: &HashMap<String, String>,
     located: &mut HashMap<(String, String), CrateFacts>,
+    fresh: &mut HashMap<String, String>,
 ) -> Result<Option<String>> {
     let graph: &Graph = g;
     let mut seen: HashSet<usize> = graph.summaries.keys().copied().collect();
@@ -808,9 +873,9 @@ fn load(
                     };
                 }
             };
-            let loaded = load_one(graph.lock, i, git, home, cache);
+            let loaded = load_one(graph.lock, i, git, home, cache, manifests);
             let mut next = Vec::new();
-            if let Ok((Ok(s), _)) = &loaded
+            if let Ok(Loaded { summary: Ok(s), .. }) = &loaded
                 && !s.proc_macro
             {
                 for d in s.decls.iter().filter(|d| d.kind == DepKind::Normal && !d.optional) {
@@ -824,13 +889,13 @@ fn load(
             let Ok(mut st) = q.lock() else { return };
             st.busy -= 1;
             match loaded {
-                Ok((s, loc)) => {
+                Ok(loaded) => {
                     for j in next {
                         if st.seen.insert(j) {
                             st.todo.push(j);
                         }
                     }
-                    st.done.push((i, s, loc));
+                    st.done.push((i, loaded));
                 }
                 Err(e) => st.failed = Some(e),
             }
@@ -848,17 +913,45 @@ fn load(
         return Err(e);
     }
     let mut reason = None;
-    for (i, s, loc) in st.done {
+    for (i, loaded) in st.done {
         let l = &g.lock.packages[i];
-        match s {
+        match loaded.summary {
             Ok(s) => {
                 g.summaries.insert(i, s);
             }
             Err(e) => reason = reason.or(Some(e)),
         }
-        if let Some(loc) = loc {
-            located.insert((l.name.clone(), l.version.clone()), loc);
+        if let Some(f) = loaded.facts {
+            located.insert((l.name.clone(), l.version.clone()), f);
+        }
+        if let (Some(m), Some(sum)) = (loaded.manifest, l.checksum.clone()) {
+            fresh.insert(sum, m);
         }
     }
     Ok(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_bundles_round_trip_and_damage_is_refused() {
+        let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+        let (ta, tb) = ("[package]\nname = \"a\"\n".to_owned(), "crate x 3\nend \n\u{e9}".to_owned());
+        let all: BTreeMap<&String, &String> = [(&a, &ta), (&b, &tb)].into_iter().collect();
+        let body = manifests_bundle(&all);
+        let back = manifests_from_bundle(&body).unwrap();
+        assert_eq!((back.get(&a), back.get(&b), back.len()), (Some(&ta), Some(&tb), 2));
+        assert!(manifests_from_bundle(&body[..body.len() - 3]).is_none());
+        assert!(manifests_from_bundle("crate x 999\nshort\n").is_none());
+    }
+
+    #[test]
+    fn feature_values_read_as_cargo_reads_them() {
+        assert!(matches!(fv("std"), Fv::Feature("std")));
+        assert!(matches!(fv("dep:serde"), Fv::Dep("serde")));
+        assert!(matches!(fv("serde/derive"), Fv::DepFeature { dep: "serde", feat: "derive", weak: false }));
+        assert!(matches!(fv("serde?/derive"), Fv::DepFeature { dep: "serde", feat: "derive", weak: true }));
+    }
 }

@@ -844,9 +844,6 @@ fn linked_packages<'a>(
             // Read by the resolver, from the archive it had open.
             None => match prepared.remove(&(l.name.clone(), l.version.clone())) {
                 Some(f) => {
-                    if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {
-                        opts.cache.put("crate-facts", sum, &body);
-                    }
                     read_early += 1;
                     facts.insert((l.name.clone(), l.version.clone()), f);
                 }

@@ -504,6 +504,13 @@ fn cached_answers_equal_fresh_ones_and_damaged_entries_are_recomputed() {
     assert_eq!(healed.licenses_inc, fresh.licenses_inc);
     let last = generate(&ws.join("Cargo.toml"), &o).unwrap();
     assert!(last.timings.iter().any(|(p, _)| p.contains("linked set (cached)")), "rewritten: {:?}", last.timings);
+    // The linked set forgotten (as when a member's manifest is edited) and the archives gone: the crates'
+    // manifests and license facts come from the cache.
+    fs::remove_dir_all(cache_dir.path().join("cargo-recipe-v1/linked")).unwrap();
+    fs::remove_dir_all(home.join("registry/cache")).unwrap();
+    let offline = generate_with(&ws.join("Cargo.toml"), &o, Mode::Own).unwrap();
+    assert!(offline.timings.iter().any(|(p, _)| p.contains("linked set (resolved here)")), "{:?}", offline.timings);
+    assert_eq!(offline.licenses_inc, fresh.licenses_inc);
 }
 
 #[test]
