@@ -390,9 +390,11 @@ impl<'g> Run<'g, '_> {
                 DepKind::Normal if !self.platform_ok(d) => continue,
                 // Cargo evaluates a build-dependency's spec for the host, whose cfgs are not recorded here; without
                 // a spec it is active. Only its optional-dependency bookkeeping can reach the target side.
+                // A non-optional build-dependency only gets host-side features.
+                DepKind::Build if !d.optional => continue,
                 DepKind::Build if d.platform.is_some() => {
                     return Err(format!(
-                        "{}: feature `{name}/{feat}` names a target-specific build-dependency",
+                        "{}: feature `{name}/{feat}` names an optional target-specific build-dependency",
                         self.g.lock.packages[p].name
                     ));
                 }
