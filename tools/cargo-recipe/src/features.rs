@@ -703,7 +703,7 @@ pub fn resolve(
             }
             return Ok(Outcome::Answer { per_target, facts: located });
         }
-        match load(&mut g, &missing, &cfgs, &git, home, cache, &manifests, &mut located, &mut fresh)? {
+        match load(&mut g, &missing, &cfgs, &git, home, &manifests, &mut located, &mut fresh)? {
             Some(reason) => return un(reason),
             None => continue,
         }
@@ -717,7 +717,6 @@ fn load_one(
     i: usize,
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
-    cache: &Cache,
     manifests: &HashMap<String, String>,
 ) -> Result<Loaded> {
     let l = &lock.packages[i];
@@ -734,15 +733,9 @@ fn load_one(
             let doc = Doc::parse(PathBuf::from(format!("{}-{}/Cargo.toml", l.name, l.version)), text)?;
             let summary = Summary::parse(&doc, None);
             // Not a proc-macro, reached on the target side: linked, so its license facts are needed; read them now,
-            // from the archive already open (and cache them here, on this worker).
+            // from the archive already open.
             let facts = match (&summary, &loc) {
-                (Ok(s), Some(loc)) if !s.proc_macro => {
-                    let f = loc.facts(home, &l.name, &l.version)?;
-                    if let Some(body) = f.to_cache() {
-                        cache.put("crate-facts", sum, &body);
-                    }
-                    Some(f)
-                }
+                (Ok(s), Some(loc)) if !s.proc_macro => Some(loc.facts(home, &l.name, &l.version)?),
                 _ => None,
             };
             let fresh = loc.map(|_| doc.text);
@@ -836,7 +829,6 @@ fn load(
     cfgs: &[TargetCfg],
     git: &BTreeMap<usize, Option<(PathBuf, PathBuf)>>,
     home: &Path,
-    cache: &Cache,
     manifests: &HashMap<String, String>,
     located: &mut HashMap<(String, String), CrateFacts>,
     fresh: &mut HashMap<String, String>,
@@ -875,7 +867,7 @@ fn load(
                     };
                 }
             };
-            let loaded = load_one(graph.lock, i, git, home, cache, manifests);
+            let loaded = load_one(graph.lock, i, git, home, manifests);
             let mut next = Vec::new();
             if let Ok(Loaded { summary: Ok(s), .. }) = &loaded
                 && !s.proc_macro

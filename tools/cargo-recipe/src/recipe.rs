@@ -831,24 +831,29 @@ fn linked_packages<'a>(
     }
     let pending: Vec<&LockedPackage> =
         registry.iter().copied().filter(|l| !facts.contains_key(&(l.name.clone(), l.version.clone()))).collect();
+    // Every crate's facts ever read, by sha256, in one entry (one read, one write per run, however many crates).
+    let all_key = {
+        let mut h = crate::cache::KeyHasher::default();
+        h.part(b"crate-facts of every crate");
+        h.finish()
+    };
+    let mut all: Option<BTreeMap<String, CrateFacts>> = None;
     for l in &pending {
-        match l
-            .checksum
-            .as_deref()
-            .and_then(|c| opts.cache.get("crate-facts", c))
-            .and_then(|b| CrateFacts::from_cache(&b))
-        {
+        let id = (l.name.clone(), l.version.clone());
+        // Read by the resolver, from the archive it had open.
+        if let Some(f) = prepared.remove(&id) {
+            read_early += 1;
+            facts.insert(id, f);
+            continue;
+        }
+        let all = all.get_or_insert_with(|| {
+            opts.cache.get("crate-facts-all", &all_key).and_then(|b| facts_from_bundle(&b)).unwrap_or_default()
+        });
+        match l.checksum.as_deref().and_then(|c| all.get(c)) {
             Some(f) => {
-                facts.insert((l.name.clone(), l.version.clone()), f);
+                facts.insert(id, f.clone());
             }
-            // Read by the resolver, from the archive it had open.
-            None => match prepared.remove(&(l.name.clone(), l.version.clone())) {
-                Some(f) => {
-                    read_early += 1;
-                    facts.insert((l.name.clone(), l.version.clone()), f);
-                }
-                None => misses.push(l),
-            },
+            None => misses.push(l),
         }
     }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(misses.len().max(1));
@@ -877,11 +882,26 @@ fn linked_packages<'a>(
     };
     for chunk in read {
         for (l, f) in chunk? {
-            if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {
-                opts.cache.put("crate-facts", sum, &body);
-            }
             facts.insert((l.name.clone(), l.version.clone()), f);
         }
+    }
+    if !misses.is_empty() || read_early > 0 {
+        let mut all = all.unwrap_or_else(|| {
+            opts.cache.get("crate-facts-all", &all_key).and_then(|b| facts_from_bundle(&b)).unwrap_or_default()
+        });
+        for l in &registry {
+            if let (Some(sum), Some(f)) = (l.checksum.as_deref(), facts.get(&(l.name.clone(), l.version.clone()))) {
+                all.insert(sum.to_owned(), f.clone());
+            }
+        }
+        let mut body = String::new();
+        for (sum, f) in &all {
+            if let Some(b) = f.to_cache() {
+                let _ = writeln!(body, "crate {sum}");
+                body.push_str(&b);
+            }
+        }
+        opts.cache.put("crate-facts-all", &all_key, &body);
     }
     if !misses.is_empty() || opts.cache.get("crate-facts-set", &bundle_key).is_none() {
         let mut bundle = String::new();
