@@ -147,8 +147,20 @@ impl Located {
 
     /// The license facts.
     pub fn facts(&self, cargo_home: &Path, name: &str, version: &str) -> Result<CrateFacts> {
+        self.facts_with(cargo_home, name, version, None)
+    }
+
+    /// [`Located::facts`], with the crate's Cargo.toml already parsed from [`Located::manifest_text`] (cargo's
+    /// unpacked copy is then not parsed again).
+    pub fn facts_with(
+        &self,
+        cargo_home: &Path,
+        name: &str,
+        version: &str,
+        manifest: Option<&Doc>,
+    ) -> Result<CrateFacts> {
         if self.unpacked.is_some()
-            && let Some(f) = facts_of_unpacked(cargo_home, &self.archive, name, version)?
+            && let Some(f) = facts_of_unpacked(cargo_home, &self.archive, name, version, manifest)?
         {
             return Ok(f);
         }
@@ -175,9 +187,18 @@ fn unpacked_dir(cargo_home: &Path, archive: &Path, name: &str, version: &str) ->
 /// The facts from cargo's own unpacking of that archive (`<cargo_home>/registry/src/<registry>/NAME-VERSION`, which
 /// cargo writes from the verified archive and marks complete with `.cargo-ok`), when it exists: reading a few small
 /// files instead of inflating the whole archive. `None` when there is no complete unpacking.
-fn facts_of_unpacked(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Result<Option<CrateFacts>> {
+fn facts_of_unpacked(
+    cargo_home: &Path,
+    archive: &Path,
+    name: &str,
+    version: &str,
+    manifest: Option<&Doc>,
+) -> Result<Option<CrateFacts>> {
     let Some(dir) = unpacked_dir(cargo_home, archive, name, version) else { return Ok(None) };
-    let doc = Doc::load(&dir.join("Cargo.toml"))?;
+    let doc = match manifest {
+        Some(d) => Doc { path: dir.join("Cargo.toml"), text: d.text.clone(), table: d.table.clone() },
+        None => Doc::load(&dir.join("Cargo.toml"))?,
+    };
     let mut package = standalone_package(&doc)?;
     package.dir = dir.clone();
     if let Some(lf) = &package.license_file {

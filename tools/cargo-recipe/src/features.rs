@@ -735,7 +735,7 @@ fn load_one(
             // Not a proc-macro, reached on the target side: linked, so its license facts are needed; read them now,
             // from the archive already open.
             let facts = match (&summary, &loc) {
-                (Ok(s), Some(loc)) if !s.proc_macro => Some(loc.facts(home, &l.name, &l.version)?),
+                (Ok(s), Some(loc)) if !s.proc_macro => Some(loc.facts_with(home, &l.name, &l.version, Some(&doc))?),
                 _ => None,
             };
             let fresh = loc.map(|_| doc.text);
