@@ -1,14 +1,16 @@
-//! Which packages the target build links: cargo's own answer, not Cargo.lock's edges.
+//! Which packages the target build links, as cargo itself answers: the fallback and the verifier of
+//! [`crate::features`], which works the same answer out without running cargo.
 //!
 //! Cargo.lock holds the union of every feature of every member on every platform (optional dependencies named only
 //! by a weak feature included), so walking it over-approximates what one package links. Features are resolved per
-//! build, for the packages built together, on the target: only cargo does that exactly. `cargo tree -e
-//! normal,no-proc-macro --target T -p P…` runs cargo's feature resolver for exactly the build the recipe runs
-//! (`-p P…` or `--workspace`, default features, no dev-dependencies) and prints the target units reached through
-//! normal edges; proc-macros (and everything only they use) and build-dependencies run on the build host and are
-//! not linked. `cargo metadata` is no substitute: its `resolve` unifies features over the whole workspace and its
-//! dev-dependencies. `--offline --locked` keeps it offline and refuses a Cargo.lock that does not match the
-//! manifests, which is also the check that a recipe built with `--frozen` can build at all.
+//! build, for the packages built together, on the target. `cargo tree -e normal,no-proc-macro --target T -p P…`
+//! runs cargo's feature resolver for exactly the build the recipe runs (`-p P…` or `--workspace`, default
+//! features, no dev-dependencies) and prints the target units reached through normal edges; proc-macros (and
+//! everything only they use) and build-dependencies run on the build host and are not linked. It is run once per
+//! target ([`ask_cargo_per_target`]): one call with several `--target`s unifies features over them, while each
+//! machine's build sees only its own. `cargo metadata` is no substitute: its `resolve` unifies features over the
+//! whole workspace and its dev-dependencies. `--offline --locked` keeps it offline and refuses a Cargo.lock that
+//! does not match the manifests, which is also the check that a recipe built with `--frozen` can build at all.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
