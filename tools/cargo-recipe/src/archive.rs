@@ -56,14 +56,36 @@ fn license_line(doc: &Doc) -> Option<(usize, String)> {
 
 /// The `NAME-VERSION.crate` files under `<cargo_home>/registry/cache/*/` (one per registry that has it).
 pub fn find_crates(cargo_home: &Path, name: &str, version: &str) -> Vec<PathBuf> {
-    let cache = cargo_home.join("registry").join("cache");
     let file = format!("{name}-{version}.crate");
-    let mut dirs: Vec<_> = match std::fs::read_dir(&cache) {
-        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
-        Err(_) => Vec::new(),
+    registry_dirs(cargo_home).into_iter().map(|d| d.join(&file)).filter(|p| p.is_file()).collect()
+}
+
+/// The registries' directories under `<cargo_home>/registry/cache/`, sorted; listed once per process and home
+/// (a first run looks up every reached crate there; a registry appearing mid-run changes nothing cargo fetched).
+fn registry_dirs(cargo_home: &Path) -> Vec<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static LISTED: OnceLock<Mutex<HashMap<PathBuf, Vec<PathBuf>>>> = OnceLock::new();
+    let list = || {
+        let mut dirs: Vec<PathBuf> = match std::fs::read_dir(cargo_home.join("registry").join("cache")) {
+            Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(_) => Vec::new(),
+        };
+        dirs.sort();
+        dirs
     };
-    dirs.sort();
-    dirs.into_iter().map(|d| d.join(&file)).filter(|p| p.is_file()).collect()
+    let Ok(mut seen) = LISTED.get_or_init(Default::default).lock() else { return list() };
+    // Only a non-empty listing is kept: a cache created later in the process (tests) is then still found.
+    match seen.get(cargo_home) {
+        Some(d) => d.clone(),
+        None => {
+            let d = list();
+            if !d.is_empty() {
+                seen.insert(cargo_home.to_owned(), d.clone());
+            }
+            d
+        }
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
