@@ -26,6 +26,12 @@ cache=${CARGO_HOME:-$HOME/.cargo}/registry/cache
 mkdir "$T/mirror"
 cp "$cache"/*/*.crate "$T/mirror/"
 
+# --- 0. The resolver (cargo-recipe::features) against `cargo tree` per target on the tokio + reqwest bench fixture,
+# whose crates are fetched from crates.io here (this repository's own workspaces are compared in `cargo test`).
+cargo fetch --locked -q --manifest-path benches/cargo-recipe/fetcher/Cargo.toml
+cargo test -q --locked -p cargo-recipe --test differential -- --ignored
+ok "the resolver equals cargo tree on each triple for a tokio + reqwest client (120 locked packages)"
+
 # --- 1. This repository's node-tools recipe, exactly as committed.
 node_bb=$(ls recipes-containers/k3s-node/k3s-node_*.bb)
 python3 "$harness" "$node_bb" --mirror "$T/mirror" --work "$T/node" --linked-out "$T/node.linked"

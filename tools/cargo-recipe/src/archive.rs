@@ -56,14 +56,36 @@ fn license_line(doc: &Doc) -> Option<(usize, String)> {
 
 /// The `NAME-VERSION.crate` files under `<cargo_home>/registry/cache/*/` (one per registry that has it).
 pub fn find_crates(cargo_home: &Path, name: &str, version: &str) -> Vec<PathBuf> {
-    let cache = cargo_home.join("registry").join("cache");
     let file = format!("{name}-{version}.crate");
-    let mut dirs: Vec<_> = match std::fs::read_dir(&cache) {
-        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
-        Err(_) => Vec::new(),
+    registry_dirs(cargo_home).into_iter().map(|d| d.join(&file)).filter(|p| p.is_file()).collect()
+}
+
+/// The registries' directories under `<cargo_home>/registry/cache/`, sorted; listed once per process and home
+/// (a first run looks up every reached crate there; a registry appearing mid-run changes nothing cargo fetched).
+fn registry_dirs(cargo_home: &Path) -> Vec<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static LISTED: OnceLock<Mutex<HashMap<PathBuf, Vec<PathBuf>>>> = OnceLock::new();
+    let list = || {
+        let mut dirs: Vec<PathBuf> = match std::fs::read_dir(cargo_home.join("registry").join("cache")) {
+            Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(_) => Vec::new(),
+        };
+        dirs.sort();
+        dirs
     };
-    dirs.sort();
-    dirs.into_iter().map(|d| d.join(&file)).filter(|p| p.is_file()).collect()
+    let Ok(mut seen) = LISTED.get_or_init(Default::default).lock() else { return list() };
+    // Only a non-empty listing is kept: a cache created later in the process (tests) is then still found.
+    match seen.get(cargo_home) {
+        Some(d) => d.clone(),
+        None => {
+            let d = list();
+            if !d.is_empty() {
+                seen.insert(cargo_home.to_owned(), d.clone());
+            }
+            d
+        }
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -72,9 +94,21 @@ fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads the facts of `NAME-VERSION` from its `.crate` archive: the one whose sha256 is `checksum` (Cargo.lock's,
-/// which BitBake verifies too), so the facts describe exactly what the recipe fetches.
-pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<CrateFacts> {
+/// A `.crate` archive found in the local cargo cache and checked against Cargo.lock's sha256, with cargo's own
+/// unpacking of it when there is a complete one.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// The archive.
+    pub archive: PathBuf,
+    /// `<cargo_home>/registry/src/<registry>/NAME-VERSION`, when cargo unpacked the archive completely.
+    pub unpacked: Option<PathBuf>,
+    /// The archive's bytes, kept when there is no unpacking (everything is then read from them).
+    bytes: Option<Vec<u8>>,
+}
+
+/// Finds `NAME-VERSION.crate`: the one whose sha256 is `checksum` (Cargo.lock's, which BitBake verifies too), so the
+/// facts describe exactly what the recipe fetches.
+pub fn locate_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<Located> {
     let candidates = find_crates(cargo_home, name, version);
     let cache = cargo_home.join("registry").join("cache");
     if candidates.is_empty() {
@@ -90,10 +124,9 @@ pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option
                 continue;
             }
         }
-        if let Some(f) = facts_of_unpacked(cargo_home, &path, name, version)? {
-            return Ok(f);
-        }
-        return facts_of_archive(&path, &bytes, name, version);
+        let unpacked = unpacked_dir(cargo_home, &path, name, version);
+        let bytes = if unpacked.is_some() { None } else { Some(bytes) };
+        return Ok(Located { archive: path, unpacked, bytes });
     }
     Err(Error::Usage(format!(
         "{name} {version}: Cargo.lock's checksum is {}, but {}; run `cargo fetch --locked` again",
@@ -102,18 +135,92 @@ pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option
     )))
 }
 
-/// The facts from cargo's own unpacking of that archive (`<cargo_home>/registry/src/<registry>/NAME-VERSION`, which
-/// cargo writes from the verified archive and marks complete with `.cargo-ok`), when it exists: reading a few small
-/// files instead of inflating the whole archive. `None` when there is no complete unpacking.
-fn facts_of_unpacked(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Result<Option<CrateFacts>> {
-    let Some(registry) = archive.parent().and_then(Path::file_name) else { return Ok(None) };
+impl Located {
+    fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.bytes {
+            Some(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            None => Ok(std::borrow::Cow::Owned(std::fs::read(&self.archive).map_err(io(&self.archive))?)),
+        }
+    }
+
+    /// The crate's (normalised) Cargo.toml: cargo's unpacked copy, else the archive read up to that member (it is
+    /// near the start: cargo packs files in path order).
+    pub fn manifest_text(&self, name: &str, version: &str) -> Result<String> {
+        if let Some(dir) = &self.unpacked {
+            let p = dir.join("Cargo.toml");
+            return std::fs::read_to_string(&p).map_err(io(&p));
+        }
+        let bytes = self.bytes()?;
+        let want = format!("{name}-{version}/Cargo.toml");
+        let bad = |m: String| Error::Archive { path: self.archive.clone(), message: m };
+        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+        for entry in ar.entries().map_err(|e| bad(e.to_string()))? {
+            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            if entry.header().entry_type().is_file()
+                && entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy() == want
+            {
+                let mut buf = String::new();
+                entry.read_to_string(&mut buf).map_err(|_| bad("Cargo.toml is not UTF-8".into()))?;
+                return Ok(buf);
+            }
+        }
+        Err(bad(format!("no {want} inside")))
+    }
+
+    /// The license facts.
+    pub fn facts(&self, cargo_home: &Path, name: &str, version: &str) -> Result<CrateFacts> {
+        self.facts_with(cargo_home, name, version, None)
+    }
+
+    /// [`Located::facts`], with the crate's Cargo.toml already parsed from [`Located::manifest_text`] (cargo's
+    /// unpacked copy is then not parsed again).
+    pub fn facts_with(
+        &self,
+        cargo_home: &Path,
+        name: &str,
+        version: &str,
+        manifest: Option<&Doc>,
+    ) -> Result<CrateFacts> {
+        if self.unpacked.is_some()
+            && let Some(f) = facts_of_unpacked(cargo_home, &self.archive, name, version, manifest)?
+        {
+            return Ok(f);
+        }
+        facts_of_archive(&self.archive, &self.bytes()?, name, version)
+    }
+}
+
+/// Reads the facts of `NAME-VERSION` from its `.crate` archive ([`locate_crate`]) or cargo's unpacking of it.
+pub fn read_crate(cargo_home: &Path, name: &str, version: &str, checksum: Option<&str>) -> Result<CrateFacts> {
+    locate_crate(cargo_home, name, version, checksum)?.facts(cargo_home, name, version)
+}
+
+/// `<cargo_home>/registry/src/<registry>/NAME-VERSION` when cargo finished unpacking it there.
+fn unpacked_dir(cargo_home: &Path, archive: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let registry = archive.parent().and_then(Path::file_name)?;
     let dir = cargo_home.join("registry").join("src").join(registry).join(format!("{name}-{version}"));
     // cargo writes `ok` (before 1.71) or `{"v":1}` once the unpacking is complete; anything else may be partial.
     match std::fs::read_to_string(dir.join(".cargo-ok")) {
-        Ok(ok) if ok == "ok" || ok == "{\"v\":1}" => {}
-        _ => return Ok(None),
+        Ok(ok) if ok == "ok" || ok == "{\"v\":1}" => Some(dir),
+        _ => None,
     }
-    let doc = Doc::load(&dir.join("Cargo.toml"))?;
+}
+
+/// The facts from cargo's own unpacking of that archive (`<cargo_home>/registry/src/<registry>/NAME-VERSION`, which
+/// cargo writes from the verified archive and marks complete with `.cargo-ok`), when it exists: reading a few small
+/// files instead of inflating the whole archive. `None` when there is no complete unpacking.
+fn facts_of_unpacked(
+    cargo_home: &Path,
+    archive: &Path,
+    name: &str,
+    version: &str,
+    manifest: Option<&Doc>,
+) -> Result<Option<CrateFacts>> {
+    let Some(dir) = unpacked_dir(cargo_home, archive, name, version) else { return Ok(None) };
+    let doc = match manifest {
+        Some(d) => Doc { path: dir.join("Cargo.toml"), text: d.text.clone(), table: d.table.clone() },
+        None => Doc::load(&dir.join("Cargo.toml"))?,
+    };
     let mut package = standalone_package(&doc)?;
     package.dir = dir.clone();
     if let Some(lf) = &package.license_file {

@@ -133,22 +133,24 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Workspace-level data members inherit from.
-struct Inherit<'a> {
-    doc: &'a Doc,
-    root: &'a Path,
+pub(crate) struct Inherit<'a> {
+    /// The workspace root manifest.
+    pub(crate) doc: &'a Doc,
+    /// Its directory.
+    pub(crate) root: &'a Path,
 }
 
 impl Inherit<'_> {
     fn package_field(&self, field: &str) -> Option<&Value> {
         self.doc.table.get("workspace")?.get("package")?.get(field)
     }
-    fn dependency(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn dependency(&self, name: &str) -> Option<&Value> {
         self.doc.table.get("workspace")?.get("dependencies")?.get(name)
     }
 }
 
 /// `{ workspace = true }` (dotted `x.workspace = true` parses the same).
-fn is_inherited(v: &Value) -> bool {
+pub(crate) fn is_inherited(v: &Value) -> bool {
     v.get("workspace").and_then(Value::as_bool) == Some(true)
 }
 
@@ -368,6 +370,17 @@ fn find_root(manifest: &Path) -> Result<PathBuf> {
     Ok(manifest.to_owned())
 }
 
+/// The root manifest of the workspace a path package at `dir` belongs to when that is not the workspace being
+/// loaded (`ws_root_manifest`): cargo makes such a package inherit `*.workspace = true` from its own workspace.
+pub(crate) fn foreign_workspace(dir: &Path, ws_root_manifest: &Path) -> Result<Option<Doc>> {
+    let own = find_root(&dir.join("Cargo.toml"))?;
+    if own == ws_root_manifest {
+        return Ok(None);
+    }
+    let doc = Doc::load(&own)?;
+    Ok(doc.table.contains_key("workspace").then_some(doc))
+}
+
 impl Workspace {
     /// Loads the workspace that `manifest_path` (a root or member Cargo.toml) belongs to.
     pub fn load(manifest_path: &Path) -> Result<Workspace> {
@@ -428,7 +441,12 @@ impl Workspace {
             }
             let is_member = dir.starts_with(&root) && !excluded.iter().any(|e| dir.starts_with(e));
             let pkg_doc = if dir == root { doc.clone() } else { Doc::load(&dir.join("Cargo.toml"))? };
-            let pkg = package_from(&pkg_doc, if is_member && ws_table.is_some() { Some(&inherit) } else { None })?;
+            // A path dependency outside this workspace inherits from its own workspace (cargo's rule), e.g. the
+            // host tools' dependency on meta-k3s-rs/k3s-model, a member of the target workspace.
+            let own_doc = if is_member { None } else { foreign_workspace(&dir, &root_manifest)? };
+            let own_inherit = own_doc.as_ref().map(|d| Inherit { doc: d, root: d.path.parent().unwrap_or(&root) });
+            let ws_for_pkg = if is_member && ws_table.is_some() { Some(&inherit) } else { own_inherit.as_ref() };
+            let pkg = package_from(&pkg_doc, ws_for_pkg)?;
             for dep in &pkg.deps {
                 if let Some(p) = &dep.path {
                     if !p.join("Cargo.toml").is_file() {

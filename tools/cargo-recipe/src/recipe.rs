@@ -183,8 +183,14 @@ impl GitDep<'_> {
     }
 }
 
-/// Generates the recipe for `manifest` (a workspace root or member Cargo.toml).
+/// Generates the recipe for `manifest` (a workspace root or member Cargo.toml); the linked set is worked out as
+/// `K3S_BAKE_CARGO_RESOLVE` says ([`crate::resolve::Mode`]).
 pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
+    generate_with(manifest, opts, crate::resolve::Mode::from_env()?)
+}
+
+/// [`generate`] with the linked set worked out as `mode` says.
+pub fn generate_with(manifest: &Path, opts: &Options, mode: crate::resolve::Mode) -> Result<Recipe> {
     let start = Instant::now();
     let mut timings: Vec<(String, Duration)> = Vec::new();
     // Triples land in cargo's arguments, the cache key and a comment of the licenses include: checked first.
@@ -282,7 +288,7 @@ pub fn generate(manifest: &Path, opts: &Options) -> Result<Recipe> {
     timings.push(("manifests and Cargo.lock".to_owned(), start.elapsed()));
 
     // Licenses of everything linked into the selected packages.
-    let linked = linked_packages(&ws, &lock, &lock_path, &packages, opts, &git_deps, &home, &mut timings)?;
+    let linked = linked_packages(&ws, &lock, &lock_path, &packages, opts, mode, &git_deps, &home, &mut timings)?;
     let render_start = Instant::now();
     let mut warnings = Vec::new();
 
@@ -789,6 +795,7 @@ fn linked_packages<'a>(
     lock_path: &Path,
     packages: &[String],
     opts: &Options,
+    mode: crate::resolve::Mode,
     git_deps: &[GitDep],
     home: &Path,
     timings: &mut Vec<(String, Duration)>,
@@ -799,13 +806,21 @@ fn linked_packages<'a>(
         Query { manifest: &root_manifest, packages, targets: &opts.targets, cargo_home: opts.cargo_home.as_deref() };
     let mut inputs: Vec<PathBuf> = vec![lock_path.to_owned(), root_manifest.clone()];
     inputs.extend(ws.members.iter().chain(&ws.outside_paths).map(|p| p.dir.join("Cargo.toml")));
-    let key = crate::cache::linked_key(&crate::resolve::tree_args(&q), &ws.root, &inputs, home);
+    let mut key_args = crate::resolve::tree_args(&q);
+    key_args.push(format!("resolver: {}", mode.key()));
+    let key = crate::cache::linked_key(&key_args, &ws.root, &inputs, home);
+    let mut prepared = std::collections::HashMap::new();
     let (ids, how) = match opts.cache.get("linked", &key).and_then(|b| linked_from_body(&b)) {
-        Some(ids) => (ids, "cached"),
+        Some(ids) => (ids, "cached".to_owned()),
         None => {
-            let ids = crate::resolve::ask_cargo(&q)?;
+            let (ids, how) = crate::resolve::linked(&q, mode, || {
+                crate::features::resolve(ws, lock, packages, &opts.targets, home, &opts.cache)
+            })?;
+            if let Some(f) = how.facts {
+                prepared = f;
+            }
             opts.cache.put("linked", &key, &linked_body(&ids));
-            (ids, "cargo tree")
+            (ids, how.said)
         }
     };
     timings.push((format!("linked set ({how}): {} packages", ids.len()), t.elapsed()));
@@ -831,6 +846,7 @@ fn linked_packages<'a>(
     let registry: Vec<&LockedPackage> = locked.iter().copied().filter(|l| l.source == Source::CratesIo).collect();
     let mut facts: BTreeMap<(String, String), CrateFacts> = BTreeMap::new();
     let mut misses: Vec<&LockedPackage> = Vec::new();
+    let mut read_early = 0usize;
     // All of them in one entry first (one read on a rerun), keyed by their checksums; else one entry per crate.
     let bundle_key = {
         let mut h = crate::cache::KeyHasher::default();
@@ -849,15 +865,27 @@ fn linked_packages<'a>(
     }
     let pending: Vec<&LockedPackage> =
         registry.iter().copied().filter(|l| !facts.contains_key(&(l.name.clone(), l.version.clone()))).collect();
+    // Every crate's facts ever read, by sha256, in one entry (one read, one write per run, however many crates).
+    let all_key = {
+        let mut h = crate::cache::KeyHasher::default();
+        h.part(b"crate-facts of every crate");
+        h.finish()
+    };
+    let mut all: Option<BTreeMap<String, CrateFacts>> = None;
     for l in &pending {
-        match l
-            .checksum
-            .as_deref()
-            .and_then(|c| opts.cache.get("crate-facts", c))
-            .and_then(|b| CrateFacts::from_cache(&b))
-        {
+        let id = (l.name.clone(), l.version.clone());
+        // Read by the resolver, from the archive it had open.
+        if let Some(f) = prepared.remove(&id) {
+            read_early += 1;
+            facts.insert(id, f);
+            continue;
+        }
+        let all = all.get_or_insert_with(|| {
+            opts.cache.get("crate-facts-all", &all_key).and_then(|b| facts_from_bundle(&b)).unwrap_or_default()
+        });
+        match l.checksum.as_deref().and_then(|c| all.get(c)) {
             Some(f) => {
-                facts.insert((l.name.clone(), l.version.clone()), f);
+                facts.insert(id, f.clone());
             }
             None => misses.push(l),
         }
@@ -888,11 +916,26 @@ fn linked_packages<'a>(
     };
     for chunk in read {
         for (l, f) in chunk? {
-            if let (Some(sum), Some(body)) = (l.checksum.as_deref(), f.to_cache()) {
-                opts.cache.put("crate-facts", sum, &body);
-            }
             facts.insert((l.name.clone(), l.version.clone()), f);
         }
+    }
+    if !misses.is_empty() || read_early > 0 {
+        let mut all = all.unwrap_or_else(|| {
+            opts.cache.get("crate-facts-all", &all_key).and_then(|b| facts_from_bundle(&b)).unwrap_or_default()
+        });
+        for l in &registry {
+            if let (Some(sum), Some(f)) = (l.checksum.as_deref(), facts.get(&(l.name.clone(), l.version.clone()))) {
+                all.insert(sum.to_owned(), f.clone());
+            }
+        }
+        let mut body = String::new();
+        for (sum, f) in &all {
+            if let Some(b) = f.to_cache() {
+                let _ = writeln!(body, "crate {sum}");
+                body.push_str(&b);
+            }
+        }
+        opts.cache.put("crate-facts-all", &all_key, &body);
     }
     if !misses.is_empty() || opts.cache.get("crate-facts-set", &bundle_key).is_none() {
         let mut bundle = String::new();
@@ -942,9 +985,9 @@ fn linked_packages<'a>(
     out.sort_by(|a, b| (&a.locked.name, &a.locked.version).cmp(&(&b.locked.name, &b.locked.version)));
     timings.push((
         format!(
-            "license facts: {} crates read (archive sha256 checked), {} cached",
-            misses.len(),
-            registry.len() - misses.len()
+            "license facts: {} crates read (archive sha256 checked), {read_early} of them with the manifests, {} cached",
+            misses.len() + read_early,
+            registry.len() - misses.len() - read_early
         ),
         t.elapsed(),
     ));

@@ -1,14 +1,16 @@
-//! Which packages the target build links: cargo's own answer, not Cargo.lock's edges.
+//! Which packages the target build links, as cargo itself answers: the fallback and the verifier of
+//! [`crate::features`], which works the same answer out without running cargo.
 //!
 //! Cargo.lock holds the union of every feature of every member on every platform (optional dependencies named only
 //! by a weak feature included), so walking it over-approximates what one package links. Features are resolved per
-//! build, for the packages built together, on the target: only cargo does that exactly. `cargo tree -e
-//! normal,no-proc-macro --target T -p P…` runs cargo's feature resolver for exactly the build the recipe runs
-//! (`-p P…` or `--workspace`, default features, no dev-dependencies) and prints the target units reached through
-//! normal edges; proc-macros (and everything only they use) and build-dependencies run on the build host and are
-//! not linked. `cargo metadata` is no substitute: its `resolve` unifies features over the whole workspace and its
-//! dev-dependencies. `--offline --locked` keeps it offline and refuses a Cargo.lock that does not match the
-//! manifests, which is also the check that a recipe built with `--frozen` can build at all.
+//! build, for the packages built together, on the target. `cargo tree -e normal,no-proc-macro --target T -p P…`
+//! runs cargo's feature resolver for exactly the build the recipe runs (`-p P…` or `--workspace`, default
+//! features, no dev-dependencies) and prints the target units reached through normal edges; proc-macros (and
+//! everything only they use) and build-dependencies run on the build host and are not linked. It is run once per
+//! target ([`ask_cargo_per_target`]): one call with several `--target`s unifies features over them, while each
+//! machine's build sees only its own. `cargo metadata` is no substitute: its `resolve` unifies features over the
+//! whole workspace and its dev-dependencies. `--offline --locked` keeps it offline and refuses a Cargo.lock that
+//! does not match the manifests, which is also the check that a recipe built with `--frozen` can build at all.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -132,6 +134,97 @@ pub fn ask_cargo(q: &Query) -> Result<Linked> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     parse_tree(&text)
+}
+
+/// `cargo tree` once per target (one build per machine: cargo unifies features over all `--target`s of one call),
+/// in the order given.
+pub fn ask_cargo_per_target(q: &Query) -> Result<Vec<(String, Linked)>> {
+    q.targets
+        .iter()
+        .map(|t| {
+            let one = [t.clone()];
+            Ok((t.clone(), ask_cargo(&Query { targets: &one, ..q.clone() })?))
+        })
+        .collect()
+}
+
+/// Who works out the linked set: `K3S_BAKE_CARGO_RESOLVE` = `own` (default: [`crate::features`], cargo for what
+/// it does not cover), `cargo` (always `cargo tree`), `verify` (both; a difference is an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The resolver here, cargo as the fallback.
+    Own,
+    /// `cargo tree` only.
+    Cargo,
+    /// Both, compared.
+    Verify,
+}
+
+impl Mode {
+    /// From `K3S_BAKE_CARGO_RESOLVE`.
+    pub fn from_env() -> Result<Mode> {
+        match std::env::var("K3S_BAKE_CARGO_RESOLVE").as_deref() {
+            Err(_) | Ok("" | "own") => Ok(Mode::Own),
+            Ok("cargo") => Ok(Mode::Cargo),
+            Ok("verify") => Ok(Mode::Verify),
+            Ok(other) => {
+                Err(Error::Usage(format!("K3S_BAKE_CARGO_RESOLVE=`{other}`: expected `own`, `cargo` or `verify`")))
+            }
+        }
+    }
+
+    /// Its part of the cache key (a format version of the resolver included).
+    pub fn key(self) -> &'static str {
+        match self {
+            Mode::Own | Mode::Verify => "own-v1",
+            Mode::Cargo => "cargo-per-target-v1",
+        }
+    }
+}
+
+/// How the answer was reached.
+#[derive(Debug)]
+pub struct How {
+    /// For `--timings`.
+    pub said: String,
+    /// License facts the resolver read on the way (by name and version).
+    pub facts: Option<std::collections::HashMap<(String, String), crate::archive::CrateFacts>>,
+}
+
+/// The packages linked on any target, worked out as `mode` says; `own` runs the resolver here.
+pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<crate::features::Outcome>) -> Result<(Linked, How)> {
+    use crate::features::Outcome;
+    let union = |per: &[(String, Linked)]| per.iter().flat_map(|(_, l)| l.iter().cloned()).collect::<Linked>();
+    if mode == Mode::Cargo {
+        let per = ask_cargo_per_target(q)?;
+        return Ok((union(&per), How { said: "cargo tree, K3S_BAKE_CARGO_RESOLVE=cargo".into(), facts: None }));
+    }
+    match own()? {
+        Outcome::Answer { per_target, facts } => {
+            if mode == Mode::Verify {
+                let theirs = ask_cargo_per_target(q)?;
+                for ((t, ours), (_, cargo)) in per_target.iter().zip(&theirs) {
+                    if ours != cargo {
+                        let show = |s: &mut dyn Iterator<Item = &PkgId>| {
+                            s.map(|p| format!("{} {}", p.name, p.version)).collect::<Vec<_>>().join(", ")
+                        };
+                        return Err(Error::Usage(format!(
+                            "{}: the resolver and cargo tree disagree for {t}: only here [{}], only cargo [{}]",
+                            q.manifest.display(),
+                            show(&mut ours.difference(cargo)),
+                            show(&mut cargo.difference(ours))
+                        )));
+                    }
+                }
+            }
+            let said = if mode == Mode::Verify { "resolved here, equal to cargo tree" } else { "resolved here" };
+            Ok((union(&per_target), How { said: said.into(), facts: Some(facts) }))
+        }
+        Outcome::Unsupported(reason) => {
+            let per = ask_cargo_per_target(q)?;
+            Ok((union(&per), How { said: format!("cargo tree: {reason}"), facts: None }))
+        }
+    }
 }
 
 /// Turns cargo's refusal into an error that says what to do.

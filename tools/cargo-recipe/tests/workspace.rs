@@ -7,7 +7,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use cargo_recipe::cache::Cache;
-use cargo_recipe::recipe::{Options, Sources, generate};
+use cargo_recipe::recipe::{Options, Recipe, Sources, generate_with};
+use cargo_recipe::resolve::Mode;
+
+/// Every recipe here is generated with the linked set worked out by the resolver and checked against `cargo tree`
+/// (which runs for real on the local registry the fixtures build).
+fn generate(manifest: &Path, o: &Options) -> cargo_recipe::Result<Recipe> {
+    generate_with(manifest, o, Mode::Verify)
+}
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -498,10 +505,17 @@ fn cached_answers_equal_fresh_ones_and_damaged_entries_are_recomputed() {
     }
     assert!(n >= 3, "linked set, one crate, the bundle: {n}");
     let healed = generate(&ws.join("Cargo.toml"), &o).unwrap();
-    assert!(healed.timings.iter().any(|(p, _)| p.contains("linked set (cargo tree)")), "{:?}", healed.timings);
+    assert!(healed.timings.iter().any(|(p, _)| p.contains("linked set (resolved here")), "{:?}", healed.timings);
     assert_eq!(healed.licenses_inc, fresh.licenses_inc);
     let last = generate(&ws.join("Cargo.toml"), &o).unwrap();
     assert!(last.timings.iter().any(|(p, _)| p.contains("linked set (cached)")), "rewritten: {:?}", last.timings);
+    // The linked set forgotten (as when a member's manifest is edited) and the archives gone: the crates'
+    // manifests and license facts come from the cache.
+    fs::remove_dir_all(cache_dir.path().join("cargo-recipe-v1/linked")).unwrap();
+    fs::remove_dir_all(home.join("registry/cache")).unwrap();
+    let offline = generate_with(&ws.join("Cargo.toml"), &o, Mode::Own).unwrap();
+    assert!(offline.timings.iter().any(|(p, _)| p.contains("linked set (resolved here)")), "{:?}", offline.timings);
+    assert_eq!(offline.licenses_inc, fresh.licenses_inc);
 }
 
 #[test]
