@@ -14,6 +14,7 @@ mod check_kernel;
 mod cmd_cargo;
 mod cmd_go;
 mod cmd_kernel;
+mod cmd_setup;
 mod generated;
 mod kernel_inputs;
 mod render;
@@ -46,6 +47,15 @@ enum Command {
     CheckKernel(check_kernel::CheckKernelArgs),
     /// linux-yocto's configuration inputs per MACHINE: import them from a kernel cache, write them out.
     Kernel(cmd_kernel::KernelArgs),
+    /// A build directory from nothing, without kas: the spec's pinned layers (git), bblayers.conf and local.conf
+    /// with the layer's require line. Idempotent; --offline reuses what is there.
+    Setup(cmd_setup::SetupArgs),
+    /// bitbake IMAGE in the setup's environment, with progress; prints where the image landed.
+    Build(cmd_setup::ImageArgs),
+    /// runqemu the built image (nographic, slirp) with its memory default; warns on low memory or no rootfs space.
+    Qemu(cmd_setup::ImageArgs),
+    /// The node tools cross-built outside BitBake (system cross toolchain or a Yocto SDK environment).
+    Cross(cmd_setup::CrossArgs),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -91,6 +101,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::CheckKernel(ref args) => check_kernel::run(args),
         Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
+        Command::Setup(args) => cmd_setup::setup(&root()?, args),
+        Command::Build(args) => cmd_setup::build(&root()?, args),
+        Command::Qemu(args) => cmd_setup::qemu(&root()?, args),
+        Command::Cross(args) => cmd_setup::cross(&root()?, args),
     }
 }
 

@@ -71,7 +71,8 @@ pub fn git_url(s: &str) -> std::result::Result<(), String> {
 /// local.conf.sample documents).
 pub fn sstate_mirror(s: &str) -> Result<String> {
     const WHAT: &str = "--sstate-mirror";
-    let ok_scheme = ["https://", "http://", "file:///"].iter().any(|p| s.strip_prefix(p).is_some_and(|r| !r.is_empty()));
+    let ok_scheme =
+        ["https://", "http://", "file:///"].iter().any(|p| s.strip_prefix(p).is_some_and(|r| !r.is_empty()));
     if !ok_scheme {
         return Err(Error::invalid(WHAT, format!("expected an https://, http:// or file:/// URL, got {s:?}")));
     }
@@ -89,7 +90,10 @@ pub fn sstate_mirror(s: &str) -> Result<String> {
 pub fn hashserv(s: &str) -> Result<String> {
     const WHAT: &str = "--hashserv";
     let bad = |why: &str| {
-        Error::invalid(WHAT, format!("{s:?}: {why}; expected HOST:PORT, ws://HOST:PORT, wss://HOST[:PORT][/PATH] or unix:///PATH"))
+        Error::invalid(
+            WHAT,
+            format!("{s:?}: {why}; expected HOST:PORT, ws://HOST:PORT, wss://HOST[:PORT][/PATH] or unix:///PATH"),
+        )
     };
     if let Some(c) = first_bad(s, b"-._:/[]") {
         return Err(bad(&format!("contains {}", describe(c))));
@@ -123,7 +127,9 @@ pub fn hashserv(s: &str) -> Result<String> {
     };
     let host_ok = !host.is_empty()
         && !host.starts_with('-')
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || (b == b':' && hostport.starts_with('[')));
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || (b == b':' && hostport.starts_with('[')));
     if !host_ok {
         return Err(bad("not a host name or address"));
     }
@@ -146,7 +152,8 @@ mod tests {
     #[test]
     fn paths_with_bitbake_syntax_or_spaces_are_refused() {
         assert_eq!(path("--dir", Path::new("/srv/k3s/build/")).unwrap(), "/srv/k3s/build");
-        for bad in ["/srv/my build", "/srv/a\"b", "/srv/${TOPDIR}", "/srv/${@os.system('x')}", "/srv/a\nb", "/srv/a'b"] {
+        for bad in ["/srv/my build", "/srv/a\"b", "/srv/${TOPDIR}", "/srv/${@os.system('x')}", "/srv/a\nb", "/srv/a'b"]
+        {
             let err = path("--dir", Path::new(bad)).unwrap_err().to_string();
             assert!(err.starts_with("--dir: "), "{err}");
         }
@@ -159,7 +166,9 @@ mod tests {
             sstate_mirror("https://sstate.example/wrynose/").unwrap(),
             "file://.* https://sstate.example/wrynose/PATH;downloadfilename=PATH"
         );
-        for bad in ["https://x/\"", "https://x/${@os.system('id')}", "https://x/a;b", "https://x/a b", "ftp://x", "https://"] {
+        for bad in
+            ["https://x/\"", "https://x/${@os.system('id')}", "https://x/a;b", "https://x/a b", "ftp://x", "https://"]
+        {
             let err = sstate_mirror(bad).unwrap_err().to_string();
             assert!(err.starts_with("--sstate-mirror: "), "{bad}: {err}");
         }
@@ -168,10 +177,18 @@ mod tests {
 
     #[test]
     fn hashserv_forms() {
-        for good in ["hashserv.example:8686", "ws://10.0.0.1:8686", "wss://hashserv.yoctoproject.org/ws", "[::1]:8686", "unix:///run/hs.sock"] {
+        for good in [
+            "hashserv.example:8686",
+            "ws://10.0.0.1:8686",
+            "wss://hashserv.yoctoproject.org/ws",
+            "[::1]:8686",
+            "unix:///run/hs.sock",
+        ] {
             assert_eq!(hashserv(good).unwrap(), good);
         }
-        for bad in ["hashserv.example", "host:0", "host:99999", "host:86\"86", "${@x}:1", "-x:1", "host:1/path", "unix://rel"] {
+        for bad in
+            ["hashserv.example", "host:0", "host:99999", "host:86\"86", "${@x}:1", "-x:1", "host:1/path", "unix://rel"]
+        {
             assert!(hashserv(bad).is_err(), "{bad}");
         }
     }

@@ -57,7 +57,9 @@ fn on_path(program: &str, path: &str) -> Option<PathBuf> {
 
 /// Does this rustc have the target's standard library?
 fn has_target_std(rustc: &Path, triple: &str) -> bool {
-    let Ok(out) = duct::cmd(rustc, ["--print", "sysroot"]).stdout_capture().stderr_null().unchecked().run() else { return false };
+    let Ok(out) = duct::cmd(rustc, ["--print", "sysroot"]).stdout_capture().stderr_null().unchecked().run() else {
+        return false;
+    };
     let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     out.status.success() && Path::new(&sysroot).join("lib/rustlib").join(triple).join("lib").is_dir()
 }
@@ -84,7 +86,12 @@ pub fn plan(opts: &Options) -> Result<Invocation> {
             "aarch64" => Target::Aarch64,
             "arm" => Target::Armv7,
             "x86_64" => Target::X86_64,
-            other => return Err(Error::invalid("--sdk", format!("OECORE_TARGET_ARCH {other:?} is none of aarch64, arm, x86_64"))),
+            other => {
+                return Err(Error::invalid(
+                    "--sdk",
+                    format!("OECORE_TARGET_ARCH {other:?} is none of aarch64, arm, x86_64"),
+                ));
+            }
         };
         if sdk_target != opts.target {
             return Err(Error::invalid("--sdk", format!("the SDK is for {arch}, not --target {}", opts.target.name())));
@@ -106,7 +113,10 @@ pub fn plan(opts: &Options) -> Result<Invocation> {
     } else {
         let gcc = opts.target.debian_linker();
         on_path(gcc, &path).ok_or_else(|| {
-            Error::invalid("--target", format!("{gcc} is not on PATH; install Debian's {}", opts.target.debian_linker_package()))
+            Error::invalid(
+                "--target",
+                format!("{gcc} is not on PATH; install Debian's {}", opts.target.debian_linker_package()),
+            )
         })?
     };
     env.push((format!("CARGO_TARGET_{key}_LINKER"), linker.display().to_string()));
@@ -140,13 +150,23 @@ pub fn plan(opts: &Options) -> Result<Invocation> {
     let target_dir = opts.root.join("target/cross");
     env.push(("CARGO_TARGET_DIR".into(), target_dir.display().to_string()));
     let manifest = manifest(&opts.root);
-    args.extend(["--manifest-path".into(), manifest.display().to_string(), "-p".into(), k3s_model::tools::MULTICALL_BINARY.into()]);
+    args.extend([
+        "--manifest-path".into(),
+        manifest.display().to_string(),
+        "-p".into(),
+        k3s_model::tools::MULTICALL_BINARY.into(),
+    ]);
     args.extend(["--target".into(), triple.into()]);
     if !opts.debug {
         args.push("--release".into());
     }
     let profile = if opts.debug { "debug" } else { "release" };
-    Ok(Invocation { cargo, args, env, binary: target_dir.join(triple).join(profile).join(k3s_model::tools::MULTICALL_BINARY) })
+    Ok(Invocation {
+        cargo,
+        args,
+        env,
+        binary: target_dir.join(triple).join(profile).join(k3s_model::tools::MULTICALL_BINARY),
+    })
 }
 
 /// Runs the build (cargo's output on this terminal) and prints where the binary landed; returns cargo's exit code.
@@ -167,7 +187,8 @@ pub fn run(inv: &Invocation, out: &mut dyn Write) -> Result<i32> {
         let size = std::fs::metadata(&inv.binary).map(|m| m.len()).unwrap_or(0);
         let _ = writeln!(out, "{} ({size} bytes)", inv.binary.display());
         for tool in k3s_model::tools::TOOLS {
-            let _ = writeln!(out, "  {}: link or `{} {}`", tool.name(), k3s_model::tools::MULTICALL_BINARY, tool.name());
+            let _ =
+                writeln!(out, "  {}: link or `{} {}`", tool.name(), k3s_model::tools::MULTICALL_BINARY, tool.name());
         }
     }
     Ok(code)

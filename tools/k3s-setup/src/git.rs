@@ -33,10 +33,11 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
     }
     full.extend(["-c", "advice.detachedHead=false"]);
     full.extend_from_slice(args);
-    let out = git_cmd(&full).stderr_capture().stdout_capture().unchecked().run().map_err(|e| Error::Command {
-        command: "git".into(),
-        message: format!("cannot run git ({e}); install git"),
-    })?;
+    let out =
+        git_cmd(&full).stderr_capture().stdout_capture().unchecked().run().map_err(|e| Error::Command {
+            command: "git".into(),
+            message: format!("cannot run git ({e}); install git"),
+        })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         return Err(Error::Command { command: format!("git {}", args.join(" ")), message: stderr.trim().to_owned() });
@@ -79,7 +80,12 @@ pub fn ensure(dest: &Path, pin: &LayerPin, offline: bool) -> Result<Outcome> {
         }
         if !has_commit(dest, &pin.commit) {
             if offline {
-                return Ok(Outcome::Missing(format!("{} at {} (it is at {})", dest.display(), pin.commit, short(&current))));
+                return Ok(Outcome::Missing(format!(
+                    "{} at {} (it is at {})",
+                    dest.display(),
+                    pin.commit,
+                    short(&current)
+                )));
             }
             // The pin moved (a new spec): fetch from the pinned URL, whatever origin was.
             git(Some(dest), &["remote", "set-url", "origin", &pin.git])?;
@@ -101,7 +107,8 @@ pub fn ensure(dest: &Path, pin: &LayerPin, offline: bool) -> Result<Outcome> {
     // Clone into a sibling and rename at the end: an interrupted clone never looks like a finished one.
     let partial = partial_path(dest);
     if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| Error::io(&partial, "cannot remove an earlier partial clone", e))?;
+        std::fs::remove_dir_all(&partial)
+            .map_err(|e| Error::io(&partial, "cannot remove an earlier partial clone", e))?;
     }
     let result = (|| {
         std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, "cannot create", e))?;

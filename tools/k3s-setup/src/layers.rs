@@ -95,21 +95,31 @@ impl Layers {
     /// Checks every value that reaches git, kas files or BitBake syntax; the message names `layers.<key>.<field>`.
     pub fn validate(&self) -> Result<(), String> {
         if !is_plain_word(&self.release) {
-            return Err(format!("layers.release: expected a release name (letters, digits, '-'), got {:?}", self.release));
+            return Err(format!(
+                "layers.release: expected a release name (letters, digits, '-'), got {:?}",
+                self.release
+            ));
         }
         for repo in [Repo::OeCore, Repo::Bitbake, Repo::MetaOpenembedded] {
             let pin = self.pin(repo);
             let at = format!("layers.{}", repo.spec_key());
-            let commit_ok = pin.commit.len() == 40 && pin.commit.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let commit_ok =
+                pin.commit.len() == 40 && pin.commit.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if !commit_ok {
-                return Err(format!("{at}.commit: expected a full 40-digit lower-case hex commit, got {:?}", pin.commit));
+                return Err(format!(
+                    "{at}.commit: expected a full 40-digit lower-case hex commit, got {:?}",
+                    pin.commit
+                ));
             }
             crate::bbvalue::git_url(&pin.git).map_err(|m| format!("{at}.git: {m}"))?;
             if pin.branch.is_empty()
                 || pin.branch.starts_with('-')
                 || !pin.branch.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
             {
-                return Err(format!("{at}.branch: expected a branch name (letters, digits, . _ - /), got {:?}", pin.branch));
+                return Err(format!(
+                    "{at}.branch: expected a branch name (letters, digits, . _ - /), got {:?}",
+                    pin.branch
+                ));
             }
         }
         Ok(())

@@ -28,11 +28,17 @@ impl Env {
         let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, "--dir", e))?;
         let oe_core = repo_dir(&dir, Repo::OeCore);
         let build = build_dir(&dir);
-        for need in [oe_core.join("oe-init-build-env"), build.join("conf/local.conf"), build.join("conf/bblayers.conf")] {
+        for need in [oe_core.join("oe-init-build-env"), build.join("conf/local.conf"), build.join("conf/bblayers.conf")]
+        {
             if !need.is_file() {
                 return Err(Error::invalid(
                     "--dir",
-                    format!("{} is not a setup directory ({} is missing); run `k3s-bake setup --dir {}` first", dir.display(), need.display(), dir.display()),
+                    format!(
+                        "{} is not a setup directory ({} is missing); run `k3s-bake setup --dir {}` first",
+                        dir.display(),
+                        need.display(),
+                        dir.display()
+                    ),
                 ));
             }
         }
@@ -68,8 +74,16 @@ impl Env {
             .run()
             .map_err(|e| Error::Command { command: "bitbake -e".into(), message: e.to_string() })?;
         if !out.status.success() {
-            let tail: Vec<_> = String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()).filter(|l| l.starts_with("ERROR")).map(str::to_owned).collect();
-            return Err(Error::Command { command: format!("bitbake -e {target}"), message: format!("failed: {}", tail.join("; ")) });
+            let tail: Vec<_> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .chain(String::from_utf8_lossy(&out.stderr).lines())
+                .filter(|l| l.starts_with("ERROR"))
+                .map(str::to_owned)
+                .collect();
+            return Err(Error::Command {
+                command: format!("bitbake -e {target}"),
+                message: format!("failed: {}", tail.join("; ")),
+            });
         }
         Ok(parse_env_output(&String::from_utf8_lossy(&out.stdout), names))
     }
@@ -82,7 +96,9 @@ pub fn parse_env_output(text: &str, names: &[&str]) -> Vec<(String, String)> {
         .map(|name| {
             let value = text
                 .lines()
-                .filter_map(|l| l.strip_prefix("export ").unwrap_or(l).strip_prefix(name)?.strip_prefix("=\"")?.strip_suffix('"'))
+                .filter_map(|l| {
+                    l.strip_prefix("export ").unwrap_or(l).strip_prefix(name)?.strip_prefix("=\"")?.strip_suffix('"')
+                })
                 .next_back()
                 .unwrap_or_default();
             ((*name).to_owned(), value.to_owned())
@@ -99,7 +115,11 @@ pub fn check_image(image: &str) -> Result<()> {
     let ok = !image.is_empty()
         && !image.starts_with('-')
         && image.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-_".contains(&b));
-    if ok { Ok(()) } else { Err(Error::invalid("IMAGE", format!("{image:?} is not a recipe name (lower-case letters, digits, + . - _)"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("IMAGE", format!("{image:?} is not a recipe name (lower-case letters, digits, + . - _)")))
+    }
 }
 
 /// The exit code a child's status stands for (a signal as 128 + its number, as a shell reports it).
@@ -127,7 +147,10 @@ impl Progress {
             }
             return false;
         }
-        line.starts_with("ERROR") || line.starts_with("WARNING") || line.starts_with("Summary") || line.starts_with("NOTE: Tasks Summary")
+        line.starts_with("ERROR")
+            || line.starts_with("WARNING")
+            || line.starts_with("Summary")
+            || line.starts_with("NOTE: Tasks Summary")
     }
 }
 
@@ -136,7 +159,8 @@ impl Progress {
 pub fn build(env: &Env, image: &str, out: &mut dyn Write) -> Result<i32> {
     check_image(image)?;
     let log_path = env.build.join("k3s-bake-build.log");
-    let mut log = std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, "cannot create the build log", e))?;
+    let mut log =
+        std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, "cannot create the build log", e))?;
     let tty = std::io::stdout().is_terminal();
     let bar = if tty { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
     bar.set_style(
@@ -159,7 +183,9 @@ pub fn build(env: &Env, image: &str, out: &mut dyn Write) -> Result<i32> {
         match lines.read_until(b'\n', &mut buf) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) => return Err(Error::Command { command: "bitbake".into(), message: format!("reading its output: {e}") }),
+            Err(e) => {
+                return Err(Error::Command { command: "bitbake".into(), message: format!("reading its output: {e}") });
+            }
         }
         let _ = log.write_all(&buf);
         let line = String::from_utf8_lossy(&buf);
@@ -182,7 +208,10 @@ pub fn build(env: &Env, image: &str, out: &mut dyn Write) -> Result<i32> {
         .try_wait()
         .map_err(|e| Error::Command { command: "bitbake".into(), message: e.to_string() })?
         .map(|o| o.status)
-        .ok_or_else(|| Error::Command { command: "bitbake".into(), message: "output ended before the process".into() })?;
+        .ok_or_else(|| Error::Command {
+            command: "bitbake".into(),
+            message: "output ended before the process".into(),
+        })?;
     let code = exit_code(status);
     if code != 0 {
         let _ = writeln!(out, "bitbake {image} failed (exit status {code}); see {}", log_path.display());
@@ -285,7 +314,10 @@ pub fn qemu(env: &Env, image: &str, defaults: ImageDefaults, err: &mut dyn Write
     let deploy = lookup(&vars, "DEPLOY_DIR_IMAGE");
     let qemuboot = Path::new(deploy).join(format!("{image}-{}.qemuboot.conf", lookup(&vars, "MACHINE")));
     if !qemuboot.is_file() {
-        return Err(Error::invalid(image, format!("{} is missing: build the image first (k3s-bake build {image})", qemuboot.display())));
+        return Err(Error::invalid(
+            image,
+            format!("{} is missing: build the image first (k3s-bake build {image})", qemuboot.display()),
+        ));
     }
     for w in &plan.warnings {
         let _ = writeln!(err, "warning: {w}");
@@ -319,14 +351,25 @@ mod tests {
 
     #[test]
     fn qemu_uses_the_image_memory_and_warns_when_low_or_no_space() {
-        let p = qemu_plan("core-image-k3s", &vars(&[("MACHINE", "qemux86-64"), ("QB_MEM", "-m 2048"), ("IMAGE_ROOTFS_EXTRA_SPACE", "2097152")]), D).unwrap();
+        let p = qemu_plan(
+            "core-image-k3s",
+            &vars(&[("MACHINE", "qemux86-64"), ("QB_MEM", "-m 2048"), ("IMAGE_ROOTFS_EXTRA_SPACE", "2097152")]),
+            D,
+        )
+        .unwrap();
         assert_eq!(p.args, ["qemux86-64", "core-image-k3s", "nographic", "slirp"]);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        let p = qemu_plan("core-image-k3s-agent", &vars(&[("MACHINE", "qemuarm"), ("QB_MEM", "-m 1024"), ("IMAGE_ROOTFS_EXTRA_SPACE", "0")]), D).unwrap();
+        let p = qemu_plan(
+            "core-image-k3s-agent",
+            &vars(&[("MACHINE", "qemuarm"), ("QB_MEM", "-m 1024"), ("IMAGE_ROOTFS_EXTRA_SPACE", "0")]),
+            D,
+        )
+        .unwrap();
         assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
         assert!(p.warnings[0].contains("1024 MiB") && p.warnings[1].contains("no room"));
         // No QB_MEM from the build: the spec's default is passed explicitly.
-        let p = qemu_plan("core-image-k3s", &vars(&[("MACHINE", "qemuarm64"), ("IMAGE_ROOTFS_EXTRA_SPACE", "1")]), D).unwrap();
+        let p = qemu_plan("core-image-k3s", &vars(&[("MACHINE", "qemuarm64"), ("IMAGE_ROOTFS_EXTRA_SPACE", "1")]), D)
+            .unwrap();
         assert_eq!(p.args.last().unwrap(), "qemuparams=-m 2048");
     }
 

@@ -21,8 +21,10 @@ pub struct SdkEnv {
 impl SdkEnv {
     /// Reads `path`.
     pub fn load(path: &Path) -> Result<SdkEnv> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the SDK environment file", e))?;
-        SdkEnv::parse(&text, |name| std::env::var(name).ok()).map_err(|(line, m)| Error::invalid(format!("{}:{line}", path.display()), m))
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the SDK environment file", e))?;
+        SdkEnv::parse(&text, |name| std::env::var(name).ok())
+            .map_err(|(line, m)| Error::invalid(format!("{}:{line}", path.display()), m))
     }
 
     /// Parses the text; `outer` answers variables the file does not set (the caller's environment).
@@ -44,11 +46,18 @@ impl SdkEnv {
 
     /// One variable, or an error naming it.
     pub fn get(&self, name: &str) -> Result<&str> {
-        self.vars.get(name).map(String::as_str).ok_or_else(|| Error::invalid("--sdk", format!("the environment file exports no {name}")))
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| Error::invalid("--sdk", format!("the environment file exports no {name}")))
     }
 }
 
-fn expand(value: &str, vars: &BTreeMap<String, String>, outer: &impl Fn(&str) -> Option<String>) -> std::result::Result<String, String> {
+fn expand(
+    value: &str,
+    vars: &BTreeMap<String, String>,
+    outer: &impl Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
     let mut out = String::new();
     let mut chars = value.chars().peekable();
     let mut quote: Option<char> = None;

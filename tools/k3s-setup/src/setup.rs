@@ -98,8 +98,8 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     opts.layers.validate().map_err(|m| Error::invalid("k3s-spec.yaml", m))?;
     let dir = absolute("--dir", &opts.dir)?;
     let dir_s = bbvalue::path("--dir", &dir)?;
-    let layer_root = std::fs::canonicalize(&opts.layer_root)
-        .map_err(|e| Error::io(&opts.layer_root, "the layer's checkout", e))?;
+    let layer_root =
+        std::fs::canonicalize(&opts.layer_root).map_err(|e| Error::io(&opts.layer_root, "the layer's checkout", e))?;
     if !layer_root.join("conf/layer.conf").is_file() {
         return Err(Error::invalid("--root", format!("{} has no conf/layer.conf", layer_root.display())));
     }
@@ -143,7 +143,9 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         machine = opts.machine.name,
     );
     if let Some(m) = mirror {
-        local.push_str(&format!("# Shared state from the team's mirror (--sstate-mirror), SSTATE_DIR's layout.\nSSTATE_MIRRORS ?= \"{m}\"\n"));
+        local.push_str(&format!(
+            "# Shared state from the team's mirror (--sstate-mirror), SSTATE_DIR's layout.\nSSTATE_MIRRORS ?= \"{m}\"\n"
+        ));
     }
     if let Some(h) = hashserv {
         local.push_str(&format!(
@@ -152,7 +154,9 @@ pub fn plan(opts: &Options) -> Result<Plan> {
              BB_HASHSERVE = \"{h}\"\n"
         ));
     }
-    local.push_str(&format!("# systemd, seccomp and the k3s-rs distro feature (README: Using the layer).\n{REQUIRE_LINE}\n"));
+    local.push_str(&format!(
+        "# systemd, seccomp and the k3s-rs distro feature (README: Using the layer).\n{REQUIRE_LINE}\n"
+    ));
 
     Ok(Plan {
         build_dir: build_dir(&dir),
@@ -213,7 +217,8 @@ pub fn apply(plan: &Plan, out: &mut dyn Write) -> Result<Report> {
             continue;
         }
         std::fs::create_dir_all(&conf).map_err(|e| Error::io(&conf, "cannot create", e))?;
-        k3s_atomic::write(path, text.as_bytes(), k3s_atomic::MODE_PUBLIC).map_err(|e| Error::io(path, "cannot write", e))?;
+        k3s_atomic::write(path, text.as_bytes(), k3s_atomic::MODE_PUBLIC)
+            .map_err(|e| Error::io(path, "cannot write", e))?;
         report.changed.push(format!("wrote {rel}"));
         let _ = writeln!(out, "{rel}: written");
     }
