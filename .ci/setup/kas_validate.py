@@ -55,7 +55,11 @@ def main():
         if "machine" not in cfg:
             continue
         machines += 1
-        merged, missing = IncludeHandler([path]).get_config()
+        try:
+            merged, missing = IncludeHandler([path]).get_config()
+        except Exception as e:  # an included file kas refuses
+            errors.append(f"{rel}: kas cannot resolve its includes: {e}")
+            continue
         if missing:
             errors.append(f"{rel}: includes need repositories {missing}")
         if merged.get("machine") != os.path.splitext(os.path.basename(path))[0]:

@@ -1,6 +1,7 @@
 //! `k3s-bake setup | build | qemu | cross`: the CLI edge of `k3s-setup` (issue 13). The spec supplies the layer
 //! pins (`layers:`) and the images' defaults (`images:`); the library does the work.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -105,8 +106,10 @@ pub fn setup(root: &Path, args: SetupArgs) -> Result<ExitCode> {
         offline: args.offline,
     };
     let plan = k3s_setup::setup::plan(&opts)?;
-    k3s_setup::setup::apply(&plan, &mut std::io::stdout())?;
-    println!("next: k3s-bake build --dir {}", plan.dir.display());
+    let mut out = std::io::stdout();
+    k3s_setup::setup::apply(&plan, &mut out)?;
+    // writeln, not println: a closed pipe (`| head`) must not panic.
+    let _ = writeln!(out, "next: k3s-bake build --dir {}", plan.dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
