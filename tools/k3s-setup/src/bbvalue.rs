@@ -134,13 +134,11 @@ pub fn hashserv(s: &str) -> Result<String> {
         return Err(bad("not a host name or address"));
     }
     match port {
-        Some(p) => {
-            if !p.parse::<u16>().is_ok_and(|n| n > 0) {
-                return Err(bad("the port must be a number from 1 to 65535"));
-            }
+        Some(p) if !p.parse::<u16>().is_ok_and(|n| n > 0) => {
+            return Err(bad("the port must be a number from 1 to 65535"));
         }
         None if port_required => return Err(bad("a port is needed")),
-        None => {}
+        _ => {}
     }
     Ok(s.to_owned())
 }

@@ -233,7 +233,8 @@ fn a_moved_pin_updates_the_clone() {
 #[test]
 fn hostile_inputs_are_refused_before_anything_is_written() {
     let w = world();
-    let cases: Vec<(Box<dyn Fn(&mut Options)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Options)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|o: &mut Options| o.dir = o.dir.join("my build")), "--dir"),
         (Box::new(|o: &mut Options| o.dir = o.dir.join("it's")), "--dir"),
         (Box::new(|o: &mut Options| o.dir = o.dir.join("a\"b")), "--dir"),
