@@ -135,6 +135,11 @@ cat "$t/qemu.err"
 grep -q "warning: core-image-k3s-agent boots with 1024 MiB" "$t/qemu.err" || fail "no low-memory warning"
 tail -n1 "$s/build/standin.log" | grep -qxF "runqemu qemuarm64 core-image-k3s-agent nographic slirp | cwd=$s/build BUILDDIR=$s/build" \
     || fail "runqemu argv: $(tail -n1 "$s/build/standin.log")"
+rm "$s/build/standin.exit" "$s/build/standin.qbmem"
+"$bake" --root "$layer" qemu --dir "$s" --kvm 2> "$t/qemu.err" || fail "qemu --kvm: $(cat "$t/qemu.err")"
+grep -q warning "$t/qemu.err" && fail "warned with 2048 MiB and extra space: $(cat "$t/qemu.err")"
+tail -n1 "$s/build/standin.log" | grep -qxF "runqemu qemuarm64 core-image-k3s nographic slirp kvm | cwd=$s/build BUILDDIR=$s/build" \
+    || fail "runqemu --kvm argv: $(tail -n1 "$s/build/standin.log")"
 
 echo "::: real kas: kas checkout kas/qemux86-64.yml against the stand-ins (insteadOf + lock file), offline"
 kl="$t/kas-layer"

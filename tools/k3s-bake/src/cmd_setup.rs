@@ -60,6 +60,16 @@ pub struct ImageArgs {
     dir: PathBuf,
 }
 
+/// `k3s-bake qemu`.
+#[derive(Debug, Args)]
+pub struct QemuArgs {
+    #[command(flatten)]
+    image: ImageArgs,
+    /// Add runqemu's `kvm` (x86-64 host, qemux86-64 image, /dev/kvm usable): much faster than emulation.
+    #[arg(long)]
+    kvm: bool,
+}
+
 /// `k3s-bake cross`.
 #[derive(Debug, Args)]
 pub struct CrossArgs {
@@ -143,11 +153,11 @@ pub fn build(root: &Path, args: ImageArgs) -> Result<ExitCode> {
 }
 
 /// `qemu`: runqemu's exit status is k3s-bake's.
-pub fn qemu(root: &Path, args: ImageArgs) -> Result<ExitCode> {
+pub fn qemu(root: &Path, args: QemuArgs) -> Result<ExitCode> {
     let spec = spec(root)?;
-    let (name, defaults) = image(&spec, &args)?;
-    let env = Env::open(&args.dir)?;
-    Ok(code(k3s_setup::run::qemu(&env, &name, defaults, &mut std::io::stderr())?))
+    let (name, defaults) = image(&spec, &args.image)?;
+    let env = Env::open(&args.image.dir)?;
+    Ok(code(k3s_setup::run::qemu(&env, &name, defaults, args.kvm, &mut std::io::stderr())?))
 }
 
 /// `cross`: cargo's exit status is k3s-bake's.

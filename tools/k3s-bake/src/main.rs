@@ -53,7 +53,7 @@ enum Command {
     /// bitbake IMAGE in the setup's environment, with progress; prints where the image landed.
     Build(cmd_setup::ImageArgs),
     /// runqemu the built image (nographic, slirp) with its memory default; warns on low memory or no rootfs space.
-    Qemu(cmd_setup::ImageArgs),
+    Qemu(cmd_setup::QemuArgs),
     /// The node tools cross-built outside BitBake (system cross toolchain or a Yocto SDK environment).
     Cross(cmd_setup::CrossArgs),
 }

@@ -307,10 +307,13 @@ pub fn qemu_plan(image: &str, vars: &[(String, String)], defaults: ImageDefaults
 }
 
 /// `k3s-bake qemu`: checks the image is built, prints the warnings, runs runqemu on this terminal; returns its exit code.
-pub fn qemu(env: &Env, image: &str, defaults: ImageDefaults, err: &mut dyn Write) -> Result<i32> {
+pub fn qemu(env: &Env, image: &str, defaults: ImageDefaults, kvm: bool, err: &mut dyn Write) -> Result<i32> {
     check_image(image)?;
     let vars = env.variables(image, &["DEPLOY_DIR_IMAGE", "MACHINE", "QB_MEM", "IMAGE_ROOTFS_EXTRA_SPACE"])?;
-    let plan = qemu_plan(image, &vars, defaults)?;
+    let mut plan = qemu_plan(image, &vars, defaults)?;
+    if kvm {
+        plan.args.push("kvm".into());
+    }
     let deploy = lookup(&vars, "DEPLOY_DIR_IMAGE");
     let qemuboot = Path::new(deploy).join(format!("{image}-{}.qemuboot.conf", lookup(&vars, "MACHINE")));
     if !qemuboot.is_file() {

@@ -330,7 +330,7 @@ fn qemu_runs_standin_runqemu_with_the_image_defaults_and_passes_its_status() {
     apply(&w.opts("s")).0.unwrap();
     let env = Env::open(&w.root.join("s")).unwrap();
     let d = ImageDefaults { memory_mb: 1024, rootfs_extra_space_kb: 1048576 };
-    let err = k3s_setup::run::qemu(&env, "core-image-k3s-agent", d, &mut Vec::new()).unwrap_err().to_string();
+    let err = k3s_setup::run::qemu(&env, "core-image-k3s-agent", d, false, &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("build the image first"), "{err}");
     k3s_setup::run::build(&env, "core-image-k3s-agent", &mut Vec::new()).unwrap();
     let build = w.root.join("s/build");
@@ -338,7 +338,7 @@ fn qemu_runs_standin_runqemu_with_the_image_defaults_and_passes_its_status() {
     std::fs::write(build.join("standin.extraspace"), "0").unwrap();
     std::fs::write(build.join("standin.exit"), "3").unwrap();
     let mut err = Vec::new();
-    assert_eq!(k3s_setup::run::qemu(&env, "core-image-k3s-agent", d, &mut err).unwrap(), 3);
+    assert_eq!(k3s_setup::run::qemu(&env, "core-image-k3s-agent", d, false, &mut err).unwrap(), 3);
     let err = String::from_utf8(err).unwrap();
     assert!(err.contains("warning: core-image-k3s-agent boots with 1024 MiB"), "{err}");
     assert!(err.contains("no room for container images"), "{err}");
