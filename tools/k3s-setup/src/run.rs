@@ -161,14 +161,19 @@ pub fn build(env: &Env, image: &str, out: &mut dyn Write) -> Result<i32> {
     let log_path = env.build.join("k3s-bake-build.log");
     let mut log =
         std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, "cannot create the build log", e))?;
-    let tty = std::io::stdout().is_terminal();
-    let bar = if tty { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tasks {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message(format!("bitbake {image}"));
     let _ = writeln!(out, "bitbake {image} (full output: {})", log_path.display());
+    let tty = std::io::stdout().is_terminal();
+    // Until bitbake says how many tasks there are (it parses recipes first), a spinner with the last line.
+    let bar = if tty { indicatif::ProgressBar::new_spinner() } else { indicatif::ProgressBar::hidden() };
+    let spinner = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let tasks =
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(spinner);
+    bar.set_message(format!("bitbake {image}"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    let mut counting = false;
     let reader = env
         .cmd("bitbake", &[image.to_owned()])
         .stderr_to_stdout()
@@ -192,8 +197,20 @@ pub fn build(env: &Env, image: &str, out: &mut dyn Write) -> Result<i32> {
         let line = line.trim_end();
         let show = progress.line(line);
         if let Some((n, m)) = progress.task {
+            if !counting {
+                bar.set_style(tasks.clone());
+                counting = true;
+            }
             bar.set_length(m);
             bar.set_position(n);
+        }
+        if !line.is_empty() && !show {
+            // The task (or parsing step) running now: the text after the counter, else the line itself.
+            let now = line
+                .rsplit_once(" (")
+                .filter(|_| line.contains("Running task"))
+                .map_or(line, |(_, r)| r.trim_end_matches(')'));
+            bar.set_message(now.to_owned());
         }
         if tty {
             if show {
