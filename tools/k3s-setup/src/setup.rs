@@ -69,6 +69,8 @@ pub struct Plan {
     pub bblayers_conf: String,
     /// `conf/local.conf` as it will be written.
     pub local_conf: String,
+    /// Said before anything is done.
+    pub warnings: Vec<String>,
 }
 
 /// Where the repository of a layer goes.
@@ -113,6 +115,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         None => format!("{dir_s}/sstate-cache"),
     };
     let mirror = opts.sstate_mirror.as_deref().map(bbvalue::sstate_mirror).transpose()?;
+    let mirror_given = mirror.is_some();
     let hashserv = opts.hashserv.as_deref().map(bbvalue::hashserv).transpose()?;
     let repos = Layers::repos(opts.networking);
 
@@ -147,6 +150,22 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             "# Shared state from the team's mirror (--sstate-mirror), SSTATE_DIR's layout.\nSSTATE_MIRRORS ?= \"{m}\"\n"
         ));
     }
+    let mut warnings = Vec::new();
+    if hashserv.is_none() {
+        // OE-Core's local hash-equivalence server keeps its database in the build directory; with SSTATE_DIR
+        // outside it, sanity.bbclass warns that sstate cannot be reused across builds (found with real BitBake).
+        local.push_str(
+            "# The local hash-equivalence database next to the shared state it describes (OE-Core's sanity check).\n\
+             BB_HASHSERVE_DB_DIR ?= \"${SSTATE_DIR}\"\n",
+        );
+        if mirror_given {
+            warnings.push(
+                "--sstate-mirror without --hashserv: with only the local hash-equivalence server little of the \
+                 mirror's shared state will match (OE-Core's sanity check says the same); pass the team's server"
+                    .to_owned(),
+            );
+        }
+    }
     if let Some(h) = hashserv {
         local.push_str(&format!(
             "# The team's hash-equivalence server (--hashserv): equivalent task outputs found in the mirror are reused.\n\
@@ -166,6 +185,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         offline: opts.offline,
         bblayers_conf: bblayers,
         local_conf: local,
+        warnings,
     })
 }
 
@@ -183,6 +203,9 @@ pub fn apply(plan: &Plan, out: &mut dyn Write) -> Result<Report> {
     // Refuse before cloning anything: a run that cannot finish should not start.
     for (path, _) in &files {
         ensure_ours(path)?;
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "warning: {w}");
     }
     let mut report = Report::default();
     let mut missing = Vec::new();

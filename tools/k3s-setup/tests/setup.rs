@@ -179,6 +179,14 @@ fn setup_from_nothing_against_standin_upstreams_is_shallow_and_idempotent() {
     }
     assert!(bblayers.contains(&format!("  {} \\", layer.display())), "{bblayers}");
 
+    assert!(!local.contains("BB_HASHSERVE_DB_DIR"), "a remote server keeps its own database: {local}");
+    // Without --hashserv the local database sits next to SSTATE_DIR, and a mirror alone is warned about.
+    let mut alone = opts.clone();
+    alone.hashserv = None;
+    let plan = setup::plan(&alone).unwrap();
+    assert!(plan.local_conf.contains("BB_HASHSERVE_DB_DIR ?= \"${SSTATE_DIR}\"\n"), "{}", plan.local_conf);
+    assert!(plan.warnings[0].starts_with("--sstate-mirror without --hashserv"), "{:?}", plan.warnings);
+
     let before = std::fs::metadata(dir.join("build/conf/local.conf")).unwrap().modified().unwrap();
     let (r, out) = apply(&opts);
     assert!(r.unwrap().changed.is_empty(), "{out}");
