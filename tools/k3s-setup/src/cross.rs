@@ -42,6 +42,8 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Where the binary lands.
     pub binary: PathBuf,
+    /// How to run it on this (x86-64) host, for a foreign target.
+    pub run_hint: Option<String>,
 }
 
 fn env_key(triple: &str) -> String {
@@ -161,12 +163,10 @@ pub fn plan(opts: &Options) -> Result<Invocation> {
         args.push("--release".into());
     }
     let profile = if opts.debug { "debug" } else { "release" };
-    Ok(Invocation {
-        cargo,
-        args,
-        env,
-        binary: target_dir.join(triple).join(profile).join(k3s_model::tools::MULTICALL_BINARY),
-    })
+    let binary = target_dir.join(triple).join(profile).join(k3s_model::tools::MULTICALL_BINARY);
+    let run_hint =
+        opts.target.qemu_user().map(|(qemu, prefix)| format!("{qemu} -L {prefix} {} --help", binary.display()));
+    Ok(Invocation { cargo, args, env, binary, run_hint })
 }
 
 /// Runs the build (cargo's output on this terminal) and prints where the binary landed; returns cargo's exit code.
@@ -189,6 +189,9 @@ pub fn run(inv: &Invocation, out: &mut dyn Write) -> Result<i32> {
         for tool in k3s_model::tools::TOOLS {
             let _ =
                 writeln!(out, "  {}: link or `{} {}`", tool.name(), k3s_model::tools::MULTICALL_BINARY, tool.name());
+        }
+        if let Some(hint) = &inv.run_hint {
+            let _ = writeln!(out, "on this host: {hint}");
         }
     }
     Ok(code)

@@ -64,15 +64,6 @@ impl Target {
         }
     }
 
-    /// The word `file` prints for an ELF binary of this target.
-    pub fn file_arch(self) -> &'static str {
-        match self {
-            Target::Aarch64 => "ARM aarch64",
-            Target::Armv7 => "ARM, EABI5",
-            Target::X86_64 => "x86-64",
-        }
-    }
-
     /// Parses a `--target` value.
     pub fn parse(s: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.name() == s)
