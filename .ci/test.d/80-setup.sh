@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # k3s-bake setup / build / qemu / cross and the kas files, end to end (issue 13). Budget: 3 minutes. Measured
-# ~9 s with target/cross warm (50-node-cross.sh runs first and builds the same aarch64 release k3s-node with the
+# 2-9 s with target/cross warm (50-node-cross.sh runs first and builds the same aarch64 release k3s-node with the
 # same toolchain, so cargo finds it current); a cold aarch64 build took 3 min 45 s on the shared 2-core machine.
 #
 # Real: git, k3s-bake, BitBake's own parser (bb from bitbake-setup) over the written bblayers.conf/local.conf and

@@ -119,7 +119,9 @@ pub fn plan(opts: &Options) -> Result<Invocation> {
                 "--target",
                 format!("{gcc} is not on PATH; install Debian's {}", opts.target.debian_linker_package()),
             )
-        })?
+        })?;
+        // The name, not the path: the same linker setting as .ci/test.d/50-node-cross.sh, so cargo reuses its build.
+        PathBuf::from(gcc)
     };
     env.push((format!("CARGO_TARGET_{key}_LINKER"), linker.display().to_string()));
     if run_path != path {
