@@ -175,7 +175,7 @@ pub fn linked_key(args: &[String], root: &Path, inputs: &[PathBuf], cargo_home: 
     for (k, v) in relevant_env() {
         h.part(k.as_bytes()).part(v.as_bytes());
     }
-    let cargo = crate::resolve::cargo_program();
+    let cargo = crate::toolchain::cargo_program();
     match which(&cargo) {
         Some(p) => h.binary(&p),
         None => h.part(b"no cargo"),

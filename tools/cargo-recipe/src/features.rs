@@ -442,20 +442,9 @@ impl<'g> Run<'g, '_> {
     }
 }
 
-/// What the resolver found.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The answer: per target triple (in the order asked), the packages linked.
-    Answer {
-        /// `(triple, linked)`.
-        per_target: Vec<(String, Linked)>,
-        /// License facts of registry crates read on the way (by name and version): each linked crate's archive
-        /// is opened once, for its manifest and its license texts together.
-        facts: HashMap<(String, String), CrateFacts>,
-    },
-    /// This build is beyond the resolver: ask cargo. The reason, for `--timings`.
-    Unsupported(String),
-}
+// The resolver's answer type lives with the dispatcher that consumes it (resolve), so the two modules do not
+// depend on each other.
+pub use crate::resolve::Outcome;
 
 /// Environment variables that change the cfgs cargo evaluates, or the compiler that reports them.
 fn cfg_env() -> Option<String> {

@@ -19,5 +19,6 @@ pub mod manifest;
 pub mod recipe;
 pub mod resolve;
 pub mod spdx;
+mod toolchain;
 
 pub use error::{Error, Result};

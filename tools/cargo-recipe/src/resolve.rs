@@ -13,7 +13,7 @@
 //! does not match the manifests, which is also the check that a recipe built with `--frozen` can build at all.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::error::{Error, Result};
@@ -61,10 +61,7 @@ pub struct Query<'a> {
     pub cargo_home: Option<&'a Path>,
 }
 
-/// The cargo binary: `$CARGO` (set when running under cargo, so the same toolchain answers), else `cargo`.
-pub fn cargo_program() -> PathBuf {
-    std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("cargo"))
-}
+pub use crate::toolchain::cargo_program;
 
 /// A triple as cargo accepts it on the command line (and as it may appear in a cache key): no options, no spaces.
 pub fn valid_target(t: &str) -> bool {
@@ -148,6 +145,21 @@ pub fn ask_cargo_per_target(q: &Query) -> Result<Vec<(String, Linked)>> {
         .collect()
 }
 
+/// What the own resolver (`features`) found.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The answer: per target triple (in the order asked), the packages linked.
+    Answer {
+        /// `(triple, linked)`.
+        per_target: Vec<(String, Linked)>,
+        /// License facts of registry crates read on the way (by name and version): each linked crate's archive
+        /// is opened once, for its manifest and its license texts together.
+        facts: std::collections::HashMap<(String, String), crate::archive::CrateFacts>,
+    },
+    /// This build is beyond the resolver: ask cargo. The reason, for `--timings`.
+    Unsupported(String),
+}
+
 /// Who works out the linked set: `K3S_BAKE_CARGO_RESOLVE` = `own` (default: [`crate::features`], cargo for what
 /// it does not cover), `cargo` (always `cargo tree`), `verify` (both; a difference is an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,8 +204,7 @@ pub struct How {
 }
 
 /// The packages linked on any target, worked out as `mode` says; `own` runs the resolver here.
-pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<crate::features::Outcome>) -> Result<(Linked, How)> {
-    use crate::features::Outcome;
+pub fn linked(q: &Query, mode: Mode, own: impl FnOnce() -> Result<Outcome>) -> Result<(Linked, How)> {
     let union = |per: &[(String, Linked)]| per.iter().flat_map(|(_, l)| l.iter().cloned()).collect::<Linked>();
     if mode == Mode::Cargo {
         let per = ask_cargo_per_target(q)?;

@@ -78,6 +78,28 @@ pub fn registry() -> Vec<Generator> {
             sources: &["meta-k3s-rs/k3s-model/src/paths.rs"],
             render: crate::render::data_paths_inc::render,
         },
+        // kas project files (issue 13): pins from the spec's layers:, image from images:.
+        Generator { path: crate::render::kas::BASE, sources: &[SPEC_FILE], render: crate::render::kas::render_base },
+        Generator {
+            path: crate::render::kas::NETWORKING,
+            sources: &[SPEC_FILE],
+            render: crate::render::kas::render_networking,
+        },
+        Generator {
+            path: crate::render::kas::MACHINE_FILES[0],
+            sources: &["tools/k3s-setup/src/machine.rs"],
+            render: crate::render::kas::render_qemux86_64,
+        },
+        Generator {
+            path: crate::render::kas::MACHINE_FILES[1],
+            sources: &["tools/k3s-setup/src/machine.rs"],
+            render: crate::render::kas::render_qemuarm64,
+        },
+        Generator {
+            path: crate::render::kas::MACHINE_FILES[2],
+            sources: &["tools/k3s-setup/src/machine.rs"],
+            render: crate::render::kas::render_qemuarm,
+        },
     ]
 }
 
@@ -284,7 +306,8 @@ fn files_with_marker(root: &Path) -> Result<Vec<PathBuf>> {
         Ok(())
     }
     let mut out = Vec::new();
-    for top in ["conf", "classes", "recipes-containers", "recipes-networking", "recipes-kernel", "recipes-core"] {
+    for top in ["conf", "classes", "recipes-containers", "recipes-networking", "recipes-kernel", "recipes-core", "kas"]
+    {
         if root.join(top).is_dir() {
             walk(root, Path::new(top), &mut out)?;
         }

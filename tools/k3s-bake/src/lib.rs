@@ -25,6 +25,7 @@ pub mod cmd_cargo;
 pub mod cmd_gen;
 pub mod cmd_go;
 pub mod cmd_kernel;
+pub mod cmd_setup;
 pub mod context;
 pub mod generated;
 pub mod kernel_inputs;

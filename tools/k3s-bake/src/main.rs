@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 // The library's modules under the names the subcommands below use.
-use k3s_bake::{check_kernel, cmd_cargo, cmd_gen, cmd_go, cmd_kernel};
+use k3s_bake::{check_kernel, cmd_cargo, cmd_gen, cmd_go, cmd_kernel, cmd_setup};
 
 #[derive(Debug, Parser)]
 #[command(name = "k3s-bake", version, about, long_about = None)]
@@ -40,6 +40,15 @@ enum Command {
     /// One k3s server and N agents from the built images under QEMU, on a private socket network (no root); the
     /// join token through fw_cfg. Waits until every node is Ready; Ctrl-C stops every VM.
     Cluster(Box<k3s_cluster::ClusterArgs>),
+    /// A build directory from nothing, without kas: the spec's pinned layers (git), bblayers.conf and local.conf
+    /// with the layer's require line. Idempotent; --offline reuses what is there.
+    Setup(cmd_setup::SetupArgs),
+    /// bitbake IMAGE in the setup's environment, with progress; prints where the image landed.
+    Build(cmd_setup::ImageArgs),
+    /// runqemu the built image (nographic, slirp) with its memory default; warns on low memory or no rootfs space.
+    Qemu(cmd_setup::QemuArgs),
+    /// The node tools cross-built outside BitBake (system cross toolchain or a Yocto SDK environment).
+    Cross(cmd_setup::CrossArgs),
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -58,6 +67,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::CheckKernel(ref args) => check_kernel::run(args),
         Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
         Command::Cluster(args) => k3s_cluster::run(&args).map(|()| ExitCode::SUCCESS).map_err(Into::into),
+        Command::Setup(args) => cmd_setup::setup(&root()?, args),
+        Command::Build(args) => cmd_setup::build(&root()?, args),
+        Command::Qemu(args) => cmd_setup::qemu(&root()?, args),
+        Command::Cross(args) => cmd_setup::cross(&root()?, args),
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Spec {
     pub images: BTreeMap<String, ImageProfile>,
     /// Build-time choices for k3s itself.
     pub features: Features,
+    /// The layers a build needs besides this one (OE-Core, BitBake, meta-openembedded): what `k3s-bake setup`
+    /// clones and the kas files pin.
+    pub layers: k3s_setup::layers::Layers,
 }
 
 /// Every pinned upstream.
@@ -242,6 +245,7 @@ impl Spec {
                 }
             }
         }
+        self.layers.validate()?;
         for (name, image) in &self.images {
             let at = Located { section: "images", key: name };
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
@@ -394,6 +398,19 @@ mod tests {
             GOOD.replacen("git: https://github.com/k3s-io/k3s.git", "git: 'https://github.com/k3s-io/k3s\".git'", 1);
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.starts_with("k3s-spec.yaml: pins.k3s.git: line "), "{err}");
+    }
+
+    #[test]
+    fn layer_pins_are_checked_with_their_place() {
+        let spec = parse(GOOD).unwrap();
+        assert_eq!(spec.layers.release, "wrynose");
+        assert_eq!(spec.layers.bitbake.branch, "2.18");
+        let text = GOOD.replacen("ef022bf82d79015802309d14c28b13373ebe53f5", "ef022bf8", 1);
+        assert!(parse(&text).unwrap_err().to_string().contains("layers.oe-core.commit"));
+        let text = GOOD.replacen("https://github.com/openembedded/bitbake.git", "https://x/$(id)", 1);
+        assert!(parse(&text).unwrap_err().to_string().contains("layers.bitbake.git"));
+        let text = GOOD.replacen("  release: wrynose\n", "  release: wrynose\n  relase: x\n", 1);
+        assert!(parse(&text).unwrap_err().to_string().contains("relase"));
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub fn render(ctx: &Context) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn facts(extra: &str) -> String {

@@ -4,6 +4,7 @@ pub mod airgap_inc;
 pub mod config_facts_inc;
 pub mod data_paths_inc;
 pub mod go_inc;
+pub mod kas;
 pub mod kernel_fragment;
 pub mod node_recipe;
 pub mod node_tools_inc;
