@@ -7,16 +7,15 @@ What is not real: OE-Core's classes (empty stand-ins, see bbinstall.py); the do_
 (it installs the k3s binary; the systemd suite runs it).
 """
 
-import logging
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bbinstall  # noqa: E402  (sets up bb and the layer's lib/ on sys.path)
+import bbtest  # noqa: E402
 import bb  # noqa: E402
 import bb.build  # noqa: E402
 
@@ -24,30 +23,10 @@ RECIPE = os.path.join(bbinstall.LAYER, "recipes-containers/k3s/k3s_git.bb")
 FILES = os.path.join(bbinstall.LAYER, "recipes-containers/k3s/files")
 
 
-def _read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+_read = bbtest.read
 
 
-class Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-class K3sRecipe(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.capture = Capture()
-        logging.getLogger("BitBake").addHandler(self.capture)
-
-    def tearDown(self):
-        logging.getLogger("BitBake").removeHandler(self.capture)
-        self.tmp.cleanup()
-
+class K3sRecipe(bbtest.BitBakeCase):
     def parse(self, **settings):
         return bbinstall.datastore(RECIPE, os.path.join(self.tmp.name, "w%d" % len(os.listdir(self.tmp.name))),
                                    settings)

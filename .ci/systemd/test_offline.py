@@ -21,6 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bbinstall  # noqa: E402
+import bbtest  # noqa: E402
 import bb  # noqa: E402
 import bb.fetch2  # noqa: E402
 
@@ -32,30 +33,10 @@ PREPARE = os.path.join(FILES, "k3s-data-prepare")
 RELEASES = "https://github.com/k3s-io/k3s/releases/download/.*"
 
 
-def _read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+_read = bbtest.read
 
 
-class Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.capture = Capture()
-        logging.getLogger("BitBake").addHandler(self.capture)
-
-    def tearDown(self):
-        logging.getLogger("BitBake").removeHandler(self.capture)
-        self.tmp.cleanup()
-
+class Base(bbtest.BitBakeCase):
     def work(self):
         return os.path.join(self.tmp.name, "w%d" % len(os.listdir(self.tmp.name)))
 

@@ -88,13 +88,7 @@ impl Summary {
     pub(crate) fn parse(doc: &Doc, inherit: Option<&Inherit>) -> std::result::Result<Summary, String> {
         let dir = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut decls = Vec::new();
-        let kinds = [
-            ("dependencies", DepKind::Normal),
-            ("build-dependencies", DepKind::Build),
-            ("build_dependencies", DepKind::Build),
-            ("dev-dependencies", DepKind::Dev),
-            ("dev_dependencies", DepKind::Dev),
-        ];
+        let kinds = crate::manifest::DEP_SECTIONS;
         let mut tables: Vec<(Option<&str>, &toml::Table, DepKind)> = Vec::new();
         for (section, kind) in kinds {
             if let Some(t) = doc.table.get(section).and_then(Value::as_table) {

@@ -220,23 +220,26 @@ fn parse_dep_table(
     Ok(())
 }
 
+/// The dependency tables of a manifest (and of its `[target.…]` tables) with the kind each declares; cargo still
+/// accepts the underscore spellings.
+pub(crate) const DEP_SECTIONS: [(&str, DepKind); 5] = [
+    ("dependencies", DepKind::Normal),
+    ("build-dependencies", DepKind::Build),
+    ("build_dependencies", DepKind::Build),
+    ("dev-dependencies", DepKind::Dev),
+    ("dev_dependencies", DepKind::Dev),
+];
+
 fn parse_deps(doc: &Doc, dir: &Path, ws: Option<&Inherit>) -> Result<Vec<Dependency>> {
     let mut deps = Vec::new();
-    let kinds = [
-        ("dependencies", DepKind::Normal),
-        ("build-dependencies", DepKind::Build),
-        ("build_dependencies", DepKind::Build),
-        ("dev-dependencies", DepKind::Dev),
-        ("dev_dependencies", DepKind::Dev),
-    ];
-    for (section, kind) in kinds {
+    for (section, kind) in DEP_SECTIONS {
         if let Some(t) = doc.table.get(section).and_then(Value::as_table) {
             parse_dep_table(doc, t, dir, kind, None, ws, &mut deps)?;
         }
     }
     if let Some(targets) = doc.table.get("target").and_then(Value::as_table) {
         for (spec, t) in targets {
-            for (section, kind) in kinds {
+            for (section, kind) in DEP_SECTIONS {
                 if let Some(t) = t.get(section).and_then(Value::as_table) {
                     parse_dep_table(doc, t, dir, kind, Some(spec), ws, &mut deps)?;
                 }

@@ -11,6 +11,7 @@ const GENERATORS: &[&str] = &[
     "tools/k3s-bake/src/generated.rs",
     "tools/cargo-recipe/src/recipe.rs",
     "tools/go-facts/src/render.rs",
+    "tools/k3s-setup/src/setup.rs",
 ];
 
 /// What a hand-written BitBake statement looks like inside a Rust string literal.

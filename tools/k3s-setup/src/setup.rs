@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::git::{self, Outcome};
 use crate::layers::{Layers, Repo};
 use crate::machine::Machine;
+use bb_value::{Op, Val, assign, comment, list, require};
+
 use crate::{Error, Result, bbvalue};
 
 /// First line of every file `setup` writes; how it recognises its own files.
@@ -26,7 +28,15 @@ const LCONF_VERSION: &str = "7";
 const CONF_VERSION: &str = "2";
 
 /// The line that turns the layer on (README: Using the layer).
-pub const REQUIRE_LINE: &str = "require conf/distro/include/k3s.inc";
+macro_rules! require_file {
+    () => {
+        "conf/distro/include/k3s.inc"
+    };
+}
+/// The layer's configuration include every build directory of the layer requires.
+pub const REQUIRE_FILE: &str = require_file!();
+/// The line that requires it (local.conf, the kas files' local_conf_header).
+pub const REQUIRE_LINE: &str = concat!("require ", require_file!());
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -119,45 +129,57 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     let hashserv = opts.hashserv.as_deref().map(bbvalue::hashserv).transpose()?;
     let repos = Layers::repos(opts.networking);
 
-    let mut bblayers = format!(
-        "{HEADER}\n\
-         # Layers of release {release} at the commits k3s-spec.yaml pins (layers:), then meta-k3s-rs.\n\
-         LCONF_VERSION = \"{LCONF_VERSION}\"\n\
-         BBPATH = \"${{TOPDIR}}\"\n\
-         BBFILES ?= \"\"\n\
-         BBLAYERS ?= \" \\\n",
-        release = opts.layers.release,
-    );
+    // Both files through the one BitBake writer (bb-value), after the option checks above (bbvalue: stricter,
+    // per option); a value either refuses names the option it came from.
+    let bb = |e: bb_value::Error| Error::invalid("BitBake configuration", e.to_string());
+    let mut bblayers = format!("{HEADER}\n");
+    comment(
+        &mut bblayers,
+        &format!(
+            "Layers of release {} at the commits k3s-spec.yaml pins (layers:), then meta-k3s-rs.",
+            opts.layers.release
+        ),
+    )
+    .map_err(bb)?;
+    assign(&mut bblayers, "LCONF_VERSION", Op::Set, Val::Lit(LCONF_VERSION)).map_err(bb)?;
+    assign(&mut bblayers, "BBPATH", Op::Set, Val::Bb("${TOPDIR}")).map_err(bb)?;
+    assign(&mut bblayers, "BBFILES", Op::Default, Val::Lit("")).map_err(bb)?;
+    let mut layer_dirs = Vec::new();
     for repo in &repos {
         for sub in repo.layer_dirs() {
-            bblayers.push_str(&format!("  {dir_s}/layers/{}/{sub} \\\n", repo.dir_name()));
+            layer_dirs.push(format!("{dir_s}/layers/{}/{sub}", repo.dir_name()));
         }
     }
-    bblayers.push_str(&format!("  {layer_s} \\\n  \"\n"));
+    layer_dirs.push(layer_s.clone());
+    let items: Vec<Val<'_>> = layer_dirs.iter().map(|d| Val::Lit(d)).collect();
+    list(&mut bblayers, "BBLAYERS", Op::Default, &items).map_err(bb)?;
 
-    let mut local = format!(
-        "{HEADER}\n\
-         # Your own settings go into conf/site.conf: BitBake reads it before this file, and the ?= below yield to it.\n\
-         CONF_VERSION = \"{CONF_VERSION}\"\n\
-         MACHINE ?= \"{machine}\"\n\
-         DISTRO ?= \"nodistro\"\n\
-         DL_DIR ?= \"{downloads}\"\n\
-         SSTATE_DIR ?= \"{sstate}\"\n",
-        machine = opts.machine.name,
-    );
-    if let Some(m) = mirror {
-        local.push_str(&format!(
-            "# Shared state from the team's mirror (--sstate-mirror), SSTATE_DIR's layout.\nSSTATE_MIRRORS ?= \"{m}\"\n"
-        ));
+    let mut local = format!("{HEADER}\n");
+    comment(
+        &mut local,
+        "Your own settings go into conf/site.conf: BitBake reads it before this file, and the ?= below yield to it.",
+    )
+    .map_err(bb)?;
+    assign(&mut local, "CONF_VERSION", Op::Set, Val::Lit(CONF_VERSION)).map_err(bb)?;
+    assign(&mut local, "MACHINE", Op::Default, Val::Lit(opts.machine.name)).map_err(bb)?;
+    assign(&mut local, "DISTRO", Op::Default, Val::Lit("nodistro")).map_err(bb)?;
+    assign(&mut local, "DL_DIR", Op::Default, Val::Lit(&downloads)).map_err(bb)?;
+    assign(&mut local, "SSTATE_DIR", Op::Default, Val::Lit(&sstate)).map_err(bb)?;
+    if let Some(m) = &mirror {
+        comment(&mut local, "Shared state from the team's mirror (--sstate-mirror), SSTATE_DIR's layout.")
+            .map_err(bb)?;
+        assign(&mut local, "SSTATE_MIRRORS", Op::Default, Val::Lit(m)).map_err(bb)?;
     }
     let mut warnings = Vec::new();
     if hashserv.is_none() {
         // OE-Core's local hash-equivalence server keeps its database in the build directory; with SSTATE_DIR
         // outside it, sanity.bbclass warns that sstate cannot be reused across builds (found with real BitBake).
-        local.push_str(
-            "# The local hash-equivalence database next to the shared state it describes (OE-Core's sanity check).\n\
-             BB_HASHSERVE_DB_DIR ?= \"${SSTATE_DIR}\"\n",
-        );
+        comment(
+            &mut local,
+            "The local hash-equivalence database next to the shared state it describes (OE-Core's sanity check).",
+        )
+        .map_err(bb)?;
+        assign(&mut local, "BB_HASHSERVE_DB_DIR", Op::Default, Val::Bb("${SSTATE_DIR}")).map_err(bb)?;
         if mirror_given {
             warnings.push(
                 "--sstate-mirror without --hashserv: with only the local hash-equivalence server little of the \
@@ -166,16 +188,17 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             );
         }
     }
-    if let Some(h) = hashserv {
-        local.push_str(&format!(
-            "# The team's hash-equivalence server (--hashserv): equivalent task outputs found in the mirror are reused.\n\
-             BB_SIGNATURE_HANDLER = \"OEEquivHash\"\n\
-             BB_HASHSERVE = \"{h}\"\n"
-        ));
+    if let Some(h) = &hashserv {
+        comment(
+            &mut local,
+            "The team's hash-equivalence server (--hashserv): equivalent task outputs found in the mirror are reused.",
+        )
+        .map_err(bb)?;
+        assign(&mut local, "BB_SIGNATURE_HANDLER", Op::Set, Val::Lit("OEEquivHash")).map_err(bb)?;
+        assign(&mut local, "BB_HASHSERVE", Op::Set, Val::Lit(h)).map_err(bb)?;
     }
-    local.push_str(&format!(
-        "# systemd, seccomp and the k3s-rs distro feature (README: Using the layer).\n{REQUIRE_LINE}\n"
-    ));
+    comment(&mut local, "systemd, seccomp and the k3s-rs distro feature (README: Using the layer).").map_err(bb)?;
+    require(&mut local, Val::Lit(REQUIRE_FILE)).map_err(bb)?;
 
     Ok(Plan {
         build_dir: build_dir(&dir),
