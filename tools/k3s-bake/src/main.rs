@@ -11,6 +11,8 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod check_kernel;
+#[cfg(feature = "online")]
+mod cmd_bump;
 mod cmd_cargo;
 mod cmd_go;
 mod cmd_kernel;
@@ -46,6 +48,9 @@ enum Command {
     CheckKernel(check_kernel::CheckKernelArgs),
     /// linux-yocto's configuration inputs per MACHINE: import them from a kernel cache, write them out.
     Kernel(cmd_kernel::KernelArgs),
+    /// Take k3s (and what it pins) to a new tag, facts read from its source, then gen (online).
+    #[cfg(feature = "online")]
+    Bump(Box<cmd_bump::BumpArgs>),
 }
 
 fn find_root(start: &Path) -> Result<PathBuf> {
@@ -91,6 +96,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::CheckKernel(ref args) => check_kernel::run(args),
         Command::Kernel(args) => cmd_kernel::run(&root()?, args).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "online")]
+        Command::Bump(args) => cmd_bump::run(&root()?, *args).map(|()| ExitCode::SUCCESS),
     }
 }
 
