@@ -28,6 +28,7 @@ SRC_URI += "\
     file://tools/go-resolve;subdir=${BP} \
     file://tools/gomod;subdir=${BP} \
     file://tools/k3s-bake;subdir=${BP} \
+    file://tools/k3s-bump;subdir=${BP} \
     file://tools/k3s-standin;subdir=${BP} \
 "
 

@@ -144,19 +144,23 @@ impl Drop for GitDaemon {
 
 fn git_daemon(base: &Path) -> GitDaemon {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("git")
-        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
-        .arg(format!("--base-path={}", base.display()))
-        .arg(base)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = GitDaemon {
+        child: Command::new("git")
+            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+        port,
+    };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return GitDaemon { child, port };
+            return daemon;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = daemon.child.kill();
     panic!("git daemon did not listen on {port}");
 }
 

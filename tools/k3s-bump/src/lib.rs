@@ -359,18 +359,27 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     let (old_m, new_m) = (module_versions(&old_facts), module_versions(&facts));
     let _ = writeln!(
         s,
-        "modules: {} → {} module versions ({} linked); added {}, removed {}",
-        old_m.len(),
-        new_m.len(),
-        linked.0.len(),
-        new_m.difference(&old_m).count(),
-        old_m.difference(&new_m).count()
+        "modules: {} → {} module versions ({} linked)",
+        old_facts.modules.len(),
+        facts.modules.len(),
+        linked.0.len()
     );
-    for m in new_m.difference(&old_m) {
-        let _ = writeln!(s, "  + {m}");
-    }
-    for m in old_m.difference(&new_m) {
-        let _ = writeln!(s, "  - {m}");
+    for path in old_m.keys().chain(new_m.keys()).collect::<BTreeSet<_>>() {
+        let (o, n) = (old_m.get(path), new_m.get(path));
+        let list = |v: Option<&BTreeSet<String>>| v.map(|v| v.iter().cloned().collect::<Vec<_>>().join(" "));
+        match (list(o), list(n)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                let _ = writeln!(s, "  {path}: {a} → {b}");
+            }
+            (None, Some(b)) => {
+                let _ = writeln!(s, "  + {path} {b}");
+            }
+            (Some(a), None) => {
+                let _ = writeln!(s, "  - {path} {a}");
+            }
+            (None, None) => {}
+        }
     }
     let (old_l, new_l) = (licence_terms(&old_facts), licence_terms(&facts));
     let _ = writeln!(
@@ -398,8 +407,13 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     Ok(Prepared { files, summary: s })
 }
 
-fn module_versions(f: &Facts) -> BTreeSet<String> {
-    f.modules.keys().map(ToString::to_string).collect()
+/// Module path → versions.
+fn module_versions(f: &Facts) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in f.modules.keys() {
+        out.entry(m.path.clone()).or_default().insert(m.version.clone());
+    }
+    out
 }
 
 fn licence_terms(f: &Facts) -> BTreeSet<String> {
