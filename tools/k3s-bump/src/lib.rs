@@ -262,6 +262,8 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
             }
         };
         let whence = whence.replace("{v}", &version);
+        // A version.sh literal reaches the spec (and from there BitBake values): a plain version only.
+        check_version(name, &version)?;
         if spec_edit::get(&new_spec, name, "version").as_deref() == Some(version.as_str()) {
             let _ = writeln!(pins_summary, "  {name}: {version} unchanged");
             continue;
@@ -407,6 +409,19 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     Ok(Prepared { files, summary: s })
 }
 
+/// A pin version read from upstream text: `v` then letters, digits, `.`, `+`, `-`, `_` only.
+pub fn check_version(pin: &str, v: &str) -> Result<(), BumpError> {
+    let ok = v.len() > 1
+        && v.starts_with('v')
+        && v[1..].starts_with(|c: char| c.is_ascii_digit())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".+-_".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(BumpError::Msg(format!("{pin}: version {v:?} read from k3s is not a plain version (v1.2.3[-x])")))
+    }
+}
+
 /// Module path → versions.
 fn module_versions(f: &Facts) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -443,4 +458,19 @@ pub fn tempdir_in(base: &Path) -> Result<TempDir, BumpError> {
         }
     }
     Err(BumpError::Msg(format!("no free scratch directory under {}", base.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_versions_from_upstream_text_are_plain() {
+        for ok in ["v1.9.2-flannel1", "v1.4.3", "v0.9.11-build20260601", "v1.36.2+k3s1"] {
+            check_version("p", ok).unwrap();
+        }
+        for bad in ["1.2.3", "v", "vx", "v1.2\"", "v1;x", "v1${@os.system('x')}", "v1\nBAD=1"] {
+            assert!(check_version("p", bad).is_err(), "{bad}");
+        }
+    }
 }
