@@ -307,7 +307,8 @@ fn run_online(root: &Path, command: GoCommand) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let path = facts_path(root, &facts);
-            let mut all = Facts::load(&path)?;
+            // resolve may start a facts file (from a go.sum); render and verify-git refuse a missing one.
+            let mut all = Facts::load_or_new(&path)?;
             let sum = load_graph(&graph)?;
             let mut need: BTreeMap<ModuleVersion, Need> = match &sum {
                 Some(s) => needs(&all, ModuleSet::GoSum(s)),
