@@ -118,8 +118,10 @@ bump() {
         --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" \
         --goproxy "http://$HTTP" --cache "$W/cache" --scratch "$W/scratch" --quiet
 }
-"$BAKE" --root "$L" bump --check --mirror "k3s=file://$K" | tee "$W/check.out"
+"$BAKE" --root "$L" bump --check --mirror "k3s=file://$K" --mirror "runc=file://$W/git/runc" \
+    --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" | tee "$W/check.out"
 grep -q 'newer on its minor: v1.36.3+k3s1' "$W/check.out"
+grep -q '^runc: v1.4.2, newer upstream: v1.4.3' "$W/check.out"
 # A late failure (the chart server lacks the archives) and a bad tag leave the layer exactly as it was.
 if bump v1.36.3+k3s1 --chart-base "http://$HTTP/no-charts" 2>"$W/fail.err"; then say "expected a failure"; exit 1; fi
 grep -q "downloading chart" "$W/fail.err"

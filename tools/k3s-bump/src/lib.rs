@@ -120,8 +120,43 @@ pub fn check(o: &Options) -> Result<String, BumpError> {
             let _ = writeln!(out, "k3s: {cur} is the newest patch release on its minor");
         }
     }
-    let _ = writeln!(out, "runc, cni-plugins, flannel-cni-plugin: follow from k3s (go.mod, scripts/version.sh)");
+    // The other pins follow k3s (bump takes what its go.mod and scripts/version.sh name); newer patch releases
+    // upstream are reported so a maintainer knows what k3s has not picked up yet.
+    for name in ["runc", "cni-plugins", "flannel-cni-plugin"] {
+        let Some(v) = spec_edit::get(&spec, name, "version") else { continue };
+        let refs = git::ls_remote(&url_for(o, name, &spec)?)?;
+        let newer = newer_semver_patches(&refs, &v);
+        let _ = writeln!(
+            out,
+            "{name}: {v}{} (follows k3s: bump takes the version k3s names)",
+            if newer.is_empty() {
+                ", no newer patch release upstream".to_owned()
+            } else {
+                format!(", newer upstream: {}", newer.join(", "))
+            }
+        );
+    }
     Ok(out)
+}
+
+/// Tags `vX.Y.Z[suffix]` of the same X.Y as `current` with a larger Z (release candidates left out), sorted.
+pub fn newer_semver_patches(refs: &[(String, String)], current: &str) -> Vec<String> {
+    let parse = |t: &str| -> Option<(u64, u64, u64)> {
+        let core = t.strip_prefix('v')?;
+        let n: Vec<&str> = core.splitn(3, '.').collect();
+        let [a, b, c] = n[..] else { return None };
+        let digits: String = c.chars().take_while(char::is_ascii_digit).collect();
+        Some((a.parse().ok()?, b.parse().ok()?, digits.parse().ok()?))
+    };
+    let Some((ma, mi, pa)) = parse(current) else { return vec![] };
+    let mut out: Vec<(u64, String)> = refs
+        .iter()
+        .filter_map(|(_, r)| r.strip_prefix("refs/tags/"))
+        .filter(|t| !t.ends_with("^{}") && !t.contains("-rc"))
+        .filter_map(|t| parse(t).filter(|&(a, b, p)| a == ma && b == mi && p > pa).map(|(_, _, p)| (p, t.to_owned())))
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Everything `bump k3s <tag>` changes, computed without touching the layer.
@@ -463,6 +498,14 @@ pub fn tempdir_in(base: &Path) -> Result<TempDir, BumpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newer_patches_of_other_pins() {
+        let r = |t: &str| ("0".repeat(40), format!("refs/tags/{t}"));
+        let refs = [r("v1.4.2"), r("v1.4.3"), r("v1.4.3^{}"), r("v1.4.4-rc.1"), r("v1.5.0"), r("v1.4.10")];
+        assert_eq!(newer_semver_patches(&refs, "v1.4.2"), ["v1.4.3", "v1.4.10"]);
+        assert!(newer_semver_patches(&[r("v1.9.1-flannel1")], "v1.9.1-flannel1").is_empty());
+    }
 
     #[test]
     fn pin_versions_from_upstream_text_are_plain() {
