@@ -37,6 +37,8 @@ build_node() {
     mkdir -p /var/lib/kubelet/pods/p1/volumes/v && mount -t tmpfs pod /var/lib/kubelet/pods/p1/volumes/v
     mkdir -p /var/lib/rancher/k3s/agent/containerd/snap && mount -t tmpfs snap /var/lib/rancher/k3s/agent/containerd/snap
     echo old > /var/lib/rancher/k3s/agent/client-kubelet.crt
+    # What an image bakes in (the airgap archive): not state, k3s-agent keeps it.
+    mkdir -p /var/lib/rancher/k3s/agent/images && echo baked > /var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst
     iptables -N KUBE-FORWARD && iptables -A FORWARD -j KUBE-FORWARD
 }
 assert_clean() {
@@ -52,7 +54,8 @@ build_node
 touch "$fake/active/k3s-agent.service"
 "$BIN" agent -t "s3cr%t" -s https://10.0.0.1:6443 --node-name node-1
 assert_clean agent
-[ ! -e /var/lib/rancher/k3s/agent ] || fail "old agent state left"
+[ "$(ls -A /var/lib/rancher/k3s/agent)" = images ] || fail "old agent state left: $(ls -A /var/lib/rancher/k3s/agent)"
+[ "$(cat /var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst)" = baked ] || fail "baked images removed"
 [ "$(stat -c %a "$DROPIN")" = 600 ] || fail "drop-in mode $(stat -c %a "$DROPIN")"
 grep -qx 'Environment="K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token"' "$DROPIN" || fail "token line: $(cat "$DROPIN")"
 ! grep -q 's3cr' "$DROPIN" || fail "token in the unit: $(cat "$DROPIN")"

@@ -112,11 +112,10 @@ pub struct Decisions {
 }
 
 impl Decisions {
-    /// Reads a decisions file; a missing file means no decisions.
+    /// Reads a decisions file. A missing file is an error (a mistyped `--decisions` is not "no decisions").
     pub fn load(path: &Path) -> Result<Decisions, FactsError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Decisions::parse(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
             Err(source) => Err(FactsError::Io { path: path.display().to_string(), source }),
         }
     }

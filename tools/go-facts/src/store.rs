@@ -139,8 +139,17 @@ const HEADER: &str = "\
 ";
 
 impl Facts {
-    /// Reads a facts file; a missing file is an empty store.
+    /// Reads a facts file. A missing file is an error: a mistyped `--facts` must not render empty includes.
     pub fn load(path: &Path) -> Result<Facts, FactsError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Facts::parse(&path.display().to_string(), &text),
+            Err(source) => Err(FactsError::Io { path: path.display().to_string(), source }),
+        }
+    }
+
+    /// Reads a facts file, or starts an empty store when there is none yet: only for commands that create the
+    /// file (`go import`, `bump`), which say how many facts they wrote.
+    pub fn load_or_new(path: &Path) -> Result<Facts, FactsError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Facts::parse(&path.display().to_string(), &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Facts::default()),
@@ -338,9 +347,18 @@ impl Facts {
 #[cfg(test)]
 mod tests {
 
+    /// `go render --facts typo.tsv` used to render empty includes and exit 0.
+    #[test]
+    fn a_missing_facts_file_is_an_error_not_an_empty_store() {
+        let t = std::env::temp_dir().join(format!("no-such-facts-{}.tsv", std::process::id()));
+        let e = Facts::load(&t).unwrap_err();
+        assert!(e.to_string().starts_with(&format!("reading {}", t.display())), "{e}");
+        assert_eq!(Facts::load_or_new(&t).unwrap(), Facts::default(), "only creating commands start empty");
+    }
+
     #[test]
     fn an_io_error_says_its_cause_once() {
-        // A directory cannot be read as a file: EISDIR, not the "missing means empty" case.
+        // A directory cannot be read as a file: EISDIR.
         let dir = std::env::temp_dir();
         let err = Facts::load(&dir).unwrap_err();
         let mut text = err.to_string();

@@ -7,6 +7,7 @@
 //! reads the disk. Every failure names its module version; all failures are reported together.
 #![forbid(unsafe_code)]
 
+pub mod dirhash;
 pub mod proxy;
 pub mod vcs;
 
@@ -48,6 +49,9 @@ pub struct Options {
     pub licenses: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// go.sum's `h1:` hashes per module version (empty without a go.sum): every downloaded zip / go.mod is
+    /// checked against them, and a mismatch fails that module version (the cached file is removed).
+    pub sums: BTreeMap<ModuleVersion, gomod::SumEntry>,
 }
 
 /// What a resolve run did.
@@ -143,6 +147,24 @@ pub enum ModuleError {
     /// Nothing to try.
     #[error("GOPROXY list is empty")]
     EmptyList,
+    /// A download's `h1:` is not the one go.sum records.
+    #[error("{} has {got}, go.sum says {want} (removed from the cache)", path.display())]
+    Checksum {
+        /// The downloaded file.
+        path: PathBuf,
+        /// go.sum's hash.
+        want: String,
+        /// The file's hash.
+        got: String,
+    },
+    /// A downloaded zip could not be hashed.
+    #[error("{}: computing its h1: hash", path.display())]
+    Hash {
+        /// The zip.
+        path: PathBuf,
+        /// Why.
+        source: dirhash::HashError,
+    },
     /// Every GOPROXY element tried failed (each with its own cause, in order).
     #[error("{}", .0.iter().map(|e| error_chain(e)).collect::<Vec<_>>().join("; "))]
     Attempts(Vec<ModuleError>),
@@ -163,7 +185,8 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 /// Resolve failures.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    /// Some module versions could not be resolved; each entry names one and why.
+    /// Some module versions could not be resolved; each entry names one and why. The facts of every other
+    /// module version were merged into the store.
     #[error("could not resolve {} module version(s):\n  {}", .0.len(), .0.join("\n  "))]
     Failed(Vec<String>),
     /// Resolved facts contradict known ones.
@@ -280,6 +303,7 @@ impl Ctx<'_> {
                 }
                 ProxyEntry::Url(base) => match self.client.fetch(base, &m.path, &m.version, ext) {
                     Ok(f) => {
+                        self.check_sum(m, ext, &f.path)?;
                         if ext == Ext::Zip {
                             out.zip_sha256 = Some(f.sha256);
                             if self.opts.licenses {
@@ -309,6 +333,34 @@ impl Ctx<'_> {
             }
         }
         Err(if errors.is_empty() { ModuleError::EmptyList } else { ModuleError::Attempts(errors) })
+    }
+
+    /// Checks a downloaded zip or go.mod against go.sum's `h1:` when go.sum lists it.
+    fn check_sum(&self, m: &ModuleVersion, ext: Ext, path: &std::path::Path) -> Result<(), ModuleError> {
+        let Some(entry) = self.opts.sums.get(m) else { return Ok(()) };
+        let (want, got) = match ext {
+            Ext::Zip => {
+                let Some(want) = &entry.zip else { return Ok(()) };
+                let got = dirhash::hash_zip(path).map_err(|source| ModuleError::Hash { path: path.into(), source })?;
+                (want, got)
+            }
+            Ext::Mod => {
+                let Some(want) = &entry.go_mod else { return Ok(()) };
+                let data = std::fs::read(path).map_err(|source| ModuleError::ZipIo {
+                    path: path.into(),
+                    entry: None,
+                    source,
+                })?;
+                (want, dirhash::hash_go_mod(&data))
+            }
+            Ext::Info => return Ok(()),
+        };
+        if *want == got {
+            return Ok(());
+        }
+        // A cached file that go.sum contradicts is never reused.
+        let _ = std::fs::remove_file(path);
+        Err(ModuleError::Checksum { path: path.into(), want: want.clone(), got })
     }
 
     fn direct(&self, m: &ModuleVersion, need: Need) -> Result<ModFacts, ModuleError> {
@@ -503,10 +555,12 @@ pub fn resolve(
             None => failed.push(format!("{m}: worker did not finish")),
         }
     }
+    // What succeeded is kept even when other module versions failed: a rerun only retries the failures (the
+    // caller writes the facts for `Failed`, never for a conflict).
+    facts.merge(&found, "resolve")?;
     if !failed.is_empty() {
         return Err(ResolveError::Failed(failed));
     }
-    facts.merge(&found, "resolve")?;
     Ok(report)
 }
 

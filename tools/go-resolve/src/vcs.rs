@@ -145,6 +145,39 @@ pub enum VcsError {
         /// The page.
         url: String,
     },
+    /// A repository URL that is not https://, git:// or ssh:// (or could pass for a git option).
+    #[error("{origin}: repository {repo:?} refused: {why}")]
+    BadRepoUrl {
+        /// Where the URL came from (the go-get page).
+        origin: String,
+        /// The URL.
+        repo: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
+
+/// Schemes a repository named by a go-import `<meta>` tag may use. The page is served by whoever controls the
+/// module path's host: `file://`, `ext::` (runs a command), plain `http://` or anything git would read as an
+/// option (`--upload-pack=…`) must never reach `git`.
+pub const GO_IMPORT_SCHEMES: &[&str] = &["https://", "git://", "ssh://"];
+
+/// Checks a repository URL taken from a go-import tag (see [`GO_IMPORT_SCHEMES`]); `origin` names the page.
+pub fn check_go_import_repo(origin: &str, repo: &str) -> Result<(), VcsError> {
+    let bad = |why| Err(VcsError::BadRepoUrl { origin: origin.to_owned(), repo: repo.to_owned(), why });
+    if repo.starts_with('-') {
+        return bad("it starts with '-' (git would read it as an option)");
+    }
+    if repo.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("it contains whitespace or control characters");
+    }
+    let Some(rest) = GO_IMPORT_SCHEMES.iter().find_map(|s| repo.strip_prefix(s)) else {
+        return bad("only https://, git:// and ssh:// repositories are accepted from go-import tags");
+    };
+    if rest.is_empty() || rest.starts_with(['/', '-']) {
+        return bad("it names no host");
+    }
+    Ok(())
 }
 
 /// Finds the repository of `module`: built-in table, else `https://<module>?go-get=1` (`http://` when `insecure`).
@@ -155,7 +188,9 @@ pub fn discover(client: &ProxyClient, module: &str, insecure: bool) -> Result<Re
     let scheme = if insecure { "http" } else { "https" };
     let url = format!("{scheme}://{module}?go-get=1");
     let html = client.get_text(&url).map_err(|source| VcsError::Discovery { source })?;
-    parse_go_import(&html, module).ok_or(VcsError::NoGoImport { url })
+    let root = parse_go_import(&html, module).ok_or_else(|| VcsError::NoGoImport { url: url.clone() })?;
+    check_go_import_repo(&url, &root.repo)?;
+    Ok(root)
 }
 
 /// The module's directory in the repository with and without the major-version element, and the tag prefix.
@@ -201,7 +236,8 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, VcsError> {
 
 /// `git ls-remote <repo>` → (commit, ref) pairs.
 pub fn ls_remote(repo: &str) -> Result<Vec<(String, String)>, VcsError> {
-    let out = git(None, &["ls-remote", repo])?;
+    // `--`: whatever the URL is, git never reads it as an option.
+    let out = git(None, &["ls-remote", "--", repo])?;
     Ok(out
         .lines()
         .filter_map(|l| l.split_once('\t'))
@@ -256,7 +292,7 @@ impl CachedRepo {
         if self.has(commit) {
             return Ok(());
         }
-        if git(Some(&self.dir), &["fetch", "-q", "--depth=1", &self.repo, commit]).is_ok() && self.has(commit) {
+        if git(Some(&self.dir), &["fetch", "-q", "--depth=1", "--", &self.repo, commit]).is_ok() && self.has(commit) {
             return Ok(());
         }
         self.fetch_all()?;
@@ -269,7 +305,7 @@ impl CachedRepo {
 
     /// Fetches every ref (to find a pseudo-version's commit that no tag points at).
     pub fn fetch_all(&self) -> Result<(), VcsError> {
-        git(Some(&self.dir), &["fetch", "-q", "--no-write-fetch-head", &self.repo, "+refs/*:refs/*"]).map(|_| ())
+        git(Some(&self.dir), &["fetch", "-q", "--no-write-fetch-head", "--", &self.repo, "+refs/*:refs/*"]).map(|_| ())
     }
 
     /// Full commit for an abbreviated one.
@@ -366,5 +402,26 @@ mod tests {
 <meta name="go-import" content="example.com/m git https://git.example/m.git"></head>"#;
         assert_eq!(parse_go_import(html, "example.com/m/sub/v2").unwrap().repo, "https://git.example/m.git");
         assert!(parse_go_import(html, "example.com/other").is_none());
+    }
+
+    #[test]
+    fn go_import_repositories_are_https_git_or_ssh_and_never_options() {
+        for ok in ["https://git.example/m.git", "git://127.0.0.1:9418/m", "ssh://git@git.example/m"] {
+            check_go_import_repo("page", ok).unwrap();
+        }
+        for bad in [
+            "--upload-pack=/tmp/x",
+            "-oProxyCommand=x",
+            "file:///etc",
+            "ext::sh -c x",
+            "http://git.example/m",
+            "https://-x/m",
+            "https:///m",
+            "https://a b",
+            "git@host:m",
+        ] {
+            let e = check_go_import_repo("https://example.com/m?go-get=1", bad).unwrap_err().to_string();
+            assert!(e.starts_with("https://example.com/m?go-get=1: repository "), "{e}");
+        }
     }
 }

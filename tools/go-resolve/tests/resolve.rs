@@ -128,6 +128,42 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
+/// `git daemon` on 127.0.0.1 exporting every repository below `base` (a `git://` server: go-import tags may only
+/// name https, git or ssh repositories). Killed on drop.
+struct GitDaemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn git_daemon(base: &Path) -> GitDaemon {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut daemon = GitDaemon {
+        child: Command::new("git")
+            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+        port,
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return daemon;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let _ = daemon.child.kill();
+    panic!("git daemon did not listen on {port}");
+}
+
 fn opts(cache: &Path, goproxy: &str) -> Options {
     Options {
         goproxy: parse_goproxy(goproxy).unwrap(),
@@ -140,6 +176,7 @@ fn opts(cache: &Path, goproxy: &str) -> Options {
         backoff: Duration::from_millis(10),
         licenses: true,
         progress: false,
+        sums: BTreeMap::new(),
     }
 }
 
@@ -254,7 +291,8 @@ fn direct_git_with_go_import_meta_subdirectory_major_version_and_pseudo_version(
     git(&repo, &["checkout", "-q", "--detach", &c1]);
     git(&repo, &["branch", "-q", "-D", "main"]); // c2 is now reachable from no ref
     git(&repo, &["update-ref", "refs/keep/x", &c2]);
-    let url = format!("file://{}", repo.display());
+    let daemon = git_daemon(t.path());
+    let url = format!("git://127.0.0.1:{}/repo", daemon.port);
     std::fs::write(root.join("meta/tool"), format!("<meta name=\"go-import\" content=\"{b}/tool git {url}\">"))
         .unwrap();
 
@@ -329,4 +367,84 @@ fn git_module_lines_find_dir_vn_and_refuse_bare_subdirs() {
     assert!(e.contains("no nomod/go.mod") && e.contains("bare go.mod"), "{e}");
     let e = go_resolve::error_chain(&check("github.com/k3s-io/etcd/pkg/v3", "pkg").unwrap_err());
     assert!(e.contains("another major version"), "{e}");
+}
+
+/// A go-import tag is written by whoever serves the module path's host: a repository "URL" that git would read
+/// as an option (`--upload-pack=PROGRAM` runs PROGRAM) or a `file://` path is refused before git runs.
+#[test]
+fn go_import_meta_naming_a_git_option_or_a_local_path_is_refused_before_git_runs() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("p");
+    std::fs::create_dir_all(root.join("meta")).unwrap();
+    let srv = serve(root.clone());
+    let b = srv.base.clone();
+    let marker = t.path().join("upload-pack-ran");
+    let script = t.path().join("pack.sh");
+    std::fs::write(&script, format!("#!/bin/sh\ntouch {}\nexit 1\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        root.join("meta/evil"),
+        format!("<meta name=\"go-import\" content=\"{b}/evil git --upload-pack={}\">", script.display()),
+    )
+    .unwrap();
+    std::fs::write(root.join("meta/local"), format!("<meta name=\"go-import\" content=\"{b}/local git file:///etc\">"))
+        .unwrap();
+    let needs = BTreeMap::from([
+        (mv(&format!("{b}/evil"), "v1.0.0"), Need::Zip),
+        (mv(&format!("{b}/local"), "v1.0.0"), Need::Zip),
+    ]);
+    let e = resolve(&opts(&t.path().join("c"), "direct"), &mut Facts::default(), &needs).unwrap_err().to_string();
+    assert!(!marker.exists(), "git ran the go-import tag's --upload-pack program");
+    assert!(e.contains("starts with '-'") && e.contains("only https://, git:// and ssh://"), "{e}");
+}
+
+/// A partial resolve keeps what succeeded: the module version the proxy has is merged even though another failed,
+/// so a rerun only looks up the failure.
+#[test]
+fn a_partial_resolve_keeps_the_module_versions_that_resolved() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("p");
+    publish(&root, "example.com/a", "v1.0.0", &[("LICENSE", MIT)]);
+    let srv = serve(root);
+    let needs =
+        BTreeMap::from([(mv("example.com/a", "v1.0.0"), Need::Zip), (mv("example.com/missing", "v1.0.0"), Need::Zip)]);
+    let mut facts = Facts::default();
+    let e = resolve(&opts(&t.path().join("c"), &format!("http://{}/proxy", srv.base)), &mut facts, &needs).unwrap_err();
+    assert!(
+        matches!(&e, ResolveError::Failed(f) if f.len() == 1 && f[0].starts_with("example.com/missing@v1.0.0")),
+        "{e}"
+    );
+    assert!(facts.modules[&mv("example.com/a", "v1.0.0")].zip_sha256.is_some(), "the resolved module was dropped");
+    assert!(!facts.modules.contains_key(&mv("example.com/missing", "v1.0.0")));
+}
+
+/// Downloads are checked against go.sum's `h1:`: a proxy serving another zip (or go.mod) than go.sum names fails
+/// that module version, and the cached file is removed so no later run trusts it.
+#[test]
+fn downloads_are_checked_against_go_sum_h1() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("p");
+    publish(&root, "example.com/a", "v1.0.0", &[("LICENSE", MIT)]);
+    publish(&root, "example.com/b", "v1.0.0", &[]);
+    let srv = serve(root.clone());
+    let zip_a = root.join("example.com/a/@v/v1.0.0.zip");
+    let good = go_resolve::dirhash::hash_zip(&zip_a).unwrap();
+    let mod_b = go_resolve::dirhash::hash_go_mod(b"module example.com/b\n\ngo 1.19\n");
+    let sum =
+        gomod::GoSum::parse("go.sum", &format!("example.com/a v1.0.0 {good}\nexample.com/b v1.0.0/go.mod {mod_b}\n"))
+            .unwrap();
+    let needs =
+        BTreeMap::from([(mv("example.com/a", "v1.0.0"), Need::Zip), (mv("example.com/b", "v1.0.0"), Need::GoMod)]);
+    let mut o = opts(&t.path().join("c"), &format!("http://{}/proxy", srv.base));
+    o.sums = sum.entries();
+    resolve(&o, &mut Facts::default(), &needs).unwrap();
+
+    // The proxy now serves a tampered zip and go.mod; a fresh cache downloads them and go.sum refuses both.
+    publish(&root, "example.com/a", "v1.0.0", &[("LICENSE", MIT), ("evil.go", "package a\n")]);
+    std::fs::write(root.join("example.com/b/@v/v1.0.0.mod"), "module example.com/b\n\ngo 1.21\n").unwrap();
+    o.cache = t.path().join("c2");
+    let e = resolve(&o, &mut Facts::default(), &needs).unwrap_err().to_string();
+    assert!(e.contains("example.com/a@v1.0.0") && e.contains(&format!("go.sum says {good}")), "{e}");
+    assert!(e.contains("example.com/b@v1.0.0") && e.contains(&format!("go.sum says {mod_b}")), "{e}");
+    assert!(!t.path().join("c2/download/example.com/a/@v/v1.0.0.zip").exists(), "the bad zip stayed in the cache");
 }

@@ -13,7 +13,7 @@ mod sumfile;
 
 pub use escape::{EscapeError, escape_path, escape_version, unescape};
 pub use modfile::{Exclude, GoMod, Replace, ReplaceTarget, Require, Retract};
-pub use sumfile::{GoSum, SumLine};
+pub use sumfile::{GoSum, SumEntry, SumLine};
 
 /// A syntax or semantic error in a go.mod or go.sum file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

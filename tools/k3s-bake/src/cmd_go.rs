@@ -202,7 +202,7 @@ fn env_list(explicit: Option<String>, vars: &[&str]) -> Vec<String> {
 }
 
 #[cfg(feature = "online")]
-fn default_cache() -> PathBuf {
+pub(crate) fn default_cache() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
@@ -215,7 +215,8 @@ pub fn run(root: &Path, args: GoArgs) -> Result<()> {
     match args.command {
         GoCommand::Import { facts, files } => {
             let path = facts_path(root, &facts);
-            let mut all = Facts::load(&path)?;
+            // import creates the facts file; every other subcommand refuses a missing one.
+            let mut all = Facts::load_or_new(&path)?;
             let before = all.modules.len();
             for f in &files {
                 let text = read(f)?;
@@ -306,7 +307,8 @@ fn run_online(root: &Path, command: GoCommand) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let path = facts_path(root, &facts);
-            let mut all = Facts::load(&path)?;
+            // resolve may start a facts file (from a go.sum); render and verify-git refuse a missing one.
+            let mut all = Facts::load_or_new(&path)?;
             let sum = load_graph(&graph)?;
             let mut need: BTreeMap<ModuleVersion, Need> = match &sum {
                 Some(s) => needs(&all, ModuleSet::GoSum(s)),
@@ -332,8 +334,18 @@ fn run_online(root: &Path, command: GoCommand) -> Result<()> {
                 backoff: Duration::from_millis(500),
                 licenses: !no_licenses,
                 progress: true,
+                sums: sum.as_ref().map(GoSum::entries).unwrap_or_default(),
             };
-            let report = go_resolve::resolve(&opts, &mut all, &need)?;
+            let report = match go_resolve::resolve(&opts, &mut all, &need) {
+                Ok(r) => r,
+                // Keep what succeeded: the rerun looks up only the failed module versions.
+                Err(e @ go_resolve::ResolveError::Failed(_)) => {
+                    write_facts(&path, &all)?;
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("{}: kept the facts of the module versions that resolved", path.display())));
+                }
+                Err(e) => return Err(e.into()),
+            };
             write_facts(&path, &all)?;
             println!(
                 "{}: {} module versions looked up, {} already known",

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 pub mod check_kernel;
+#[cfg(feature = "online")]
+pub mod cmd_bump;
 pub mod cmd_cargo;
 pub mod cmd_gen;
 pub mod cmd_go;

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 // The library's modules under the names the subcommands below use.
+#[cfg(feature = "online")]
+use k3s_bake::cmd_bump;
 use k3s_bake::{check_kernel, cmd_cargo, cmd_gen, cmd_go, cmd_kernel, cmd_setup};
 
 #[derive(Debug, Parser)]
@@ -49,6 +51,9 @@ enum Command {
     Qemu(cmd_setup::QemuArgs),
     /// The node tools cross-built outside BitBake (system cross toolchain or a Yocto SDK environment).
     Cross(cmd_setup::CrossArgs),
+    /// Take k3s (and what it pins) to a new tag, facts read from its source, then gen (online).
+    #[cfg(feature = "online")]
+    Bump(Box<cmd_bump::BumpArgs>),
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -71,6 +76,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Build(args) => cmd_setup::build(&root()?, args),
         Command::Qemu(args) => cmd_setup::qemu(&root()?, args),
         Command::Cross(args) => cmd_setup::cross(&root()?, args),
+        #[cfg(feature = "online")]
+        Command::Bump(args) => cmd_bump::run(&root()?, *args).map(|()| ExitCode::SUCCESS),
     }
 }
 

@@ -280,7 +280,7 @@ fn offline_k3s_bake_links_no_network_code() {
         .expect("run cargo tree");
     assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
     let tree = String::from_utf8_lossy(&out.stdout);
-    for network in ["go-resolve", "ureq", "rustls", "ring", "webpki-roots"] {
+    for network in ["go-resolve", "k3s-bump", "ureq", "rustls", "ring", "webpki-roots"] {
         assert!(
             !tree.lines().any(|l| l.split_whitespace().next() == Some(network)),
             "offline k3s-bake links {network}:\n{tree}"

@@ -55,6 +55,11 @@ fn import_then_render_and_refuse_incomplete_input() {
             ],
         )
     };
+    // A missing decisions file is an error, not "no decisions" (an empty one is fine).
+    let o = render(&p("go.sum"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("none.tsv"));
+    assert!(!d.join("x-go-mods.inc").exists());
+    std::fs::write(d.join("none.tsv"), "").unwrap();
     let o = render(&p("go.sum"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let inc = std::fs::read_to_string(d.join("x-go-mods.inc")).unwrap();
@@ -85,6 +90,25 @@ fn import_then_render_and_refuse_incomplete_input() {
     std::fs::write(d.join("stale.sum"), format!("example.com/b v0.1.0/go.mod {H}\n")).unwrap();
     let err = String::from_utf8_lossy(&render(&p("stale.sum")).stderr).into_owned();
     assert!(err.contains("does not list (run `go mod tidy`)") && err.contains("example.com/a@v1.0.0"), "{err}");
+
+    // `go render --facts typo.tsv` used to write empty includes and exit 0.
+    let o = bake(
+        d,
+        &[
+            "render",
+            "--facts",
+            &p("typo.tsv"),
+            "--decisions",
+            &p("none.tsv"),
+            "--go-mods",
+            &p("t.inc"),
+            "--licenses",
+            &p("tl.inc"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(&format!("reading {}", p("typo.tsv"))), "{err}");
+    assert!(!d.join("t.inc").exists() && !d.join("tl.inc").exists(), "no include written from a missing facts file");
 
     // Bad input names file and line.
     std::fs::write(d.join("bad.sum"), "example.com/a v1.0.0\n").unwrap();

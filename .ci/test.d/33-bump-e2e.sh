@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# End-to-end proof of `k3s-bake bump`, offline (budget: 3 minutes; the k3s-bake build is shared with 30-go-e2e).
+# A small k3s-like Go repository this suite builds (tags v1.36.2+k3s1 and an annotated v1.36.3+k3s1 on
+# release-1.36 whose tip is one commit past the tag; go.mod with a replace to a containerd fork that holds the
+# shim; go.sum written by Debian's go command; scripts/version.sh; manifests/traefik.yaml; cmd/server; a file
+# importing a module only without the build tag urfave_cli_no_docs), a module proxy and a chart server on
+# 127.0.0.1 (serve.py: HTTP for bump, HTTPS for BitBake), git repositories for runc and the CNI plugins.
+# Then: `k3s-bake bump k3s v1.36.3+k3s1` into a copy of the layer (a failing run first: the copy is unchanged),
+# `gen --check` on the result, BitBake's real gomod:// fetchers on the rendered includes (licence files extracted
+# and md5-checked), and Debian's Go building the fake k3s and the shim with GOPROXY=off from what BitBake unpacked.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+E2E=$REPO/.ci/go-e2e
+W=$(mktemp -d /tmp/bump-e2e.XXXXXX)
+SERVER=
+cleanup() {
+    if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi
+    chmod -R u+w "$W" 2>/dev/null || true
+    if [ -z "${BUMP_E2E_KEEP:-}" ]; then rm -rf "$W"; else echo "bump-e2e: kept $W"; fi
+}
+trap cleanup EXIT INT TERM
+say() { echo "bump-e2e: $*"; }
+bbfetch() {
+    python3 "$E2E/bbfetch.py" "$@" >"$W/bbfetch.log" 2>&1 || { cat "$W/bbfetch.log" >&2; return 1; }
+    grep "^bbfetch:" "$W/bbfetch.log"
+}
+
+cargo build --quiet --locked -p k3s-bake --features online
+BAKE=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/k3s-bake
+
+# gen (run by bump) asks cargo for the node recipe's crates: keep rustup's and cargo's homes when HOME moves.
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+export HOME=$W/home GOPATH=$W/gopath GOCACHE=$W/gocache GOSUMDB=off GOTOOLCHAIN=local GIT_TERMINAL_PROMPT=0
+mkdir -p "$HOME"
+git config --global user.name e2e && git config --global user.email e2e@example.invalid
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+
+# --- 1. modules and charts on the proxy -----------------------------------------------------------------------
+mit() { printf 'MIT License\n\nCopyright (c) 2026 %s\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software, to deal in the Software without restriction.\n\nThe above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software.\n' "$1"; }
+apache() { printf '                                 Apache License\n                           Version 2.0, January 2004\n'; }
+bsd3() { printf 'Redistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met. Neither the name of the copyright holder nor the names of its contributors may be used to endorse or promote products derived from this software.\n'; }
+P=$W/proxy S=$W/src
+mod() { # MODULE VERSION GOMOD_MODULE LICENCE_FN [FILE BODY]...
+    local m=$1 v=$2 gm=$3 lic=$4 d=$S/$1@$2; shift 4
+    mkdir -p "$d"; printf 'module %s\n\ngo 1.19\n' "$gm" > "$d/go.mod"; $lic x > "$d/LICENSE"
+    while [ $# -gt 0 ]; do mkdir -p "$(dirname "$d/$1")"; printf '%s' "$2" > "$d/$1"; shift 2; done
+    python3 "$E2E/mkproxy.py" "$P" "$m" "$v" "$d"
+}
+mod example.com/dep v1.0.0 example.com/dep mit dep.go $'package dep\n\nfunc Hello() string { return "hello" }\n'
+mod example.com/docs v1.0.0 example.com/docs bsd3 docs.go $'package docs\n'
+mod github.com/opencontainers/runc v1.4.3 github.com/opencontainers/runc apache runc.go $'package runc\n'
+mod github.com/containernetworking/plugins v1.9.2 github.com/containernetworking/plugins apache p.go $'package plugins\n'
+# The fork keeps upstream's module line, as k3s-io's forks do.
+mod example.com/k3s-io/containerd/v2 v2.0.0-k3s1 github.com/containerd/containerd/v2 apache \
+    cmd/containerd-shim-runc-v2/main.go $'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("shim") }\n'
+mkdir -p "$P/charts/traefik" "$P/charts/traefik-crd"
+echo chart > "$P/charts/traefik/traefik-40.0.0+up40.0.0.tgz"
+echo crd > "$P/charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"
+
+# --- 2. the fake k3s and the other pins' repositories ------------------------------------------------------------
+K=$W/git/k3s
+mkdir -p "$K/cmd/server" "$K/scripts" "$K/manifests" "$K/pkg/cli/cmds" "$K/contrib/util"
+printf 'module github.com/k3s-io/k3s\n\ngo 1.19\n' > "$K/go.mod"
+printf 'package main\n\nfunc main() {}\n' > "$K/cmd/server/main.go"
+for f in scripts/version.sh manifests/traefik.yaml pkg/cli/cmds/agent.go pkg/cli/cmds/server.go contrib/util/check-config.sh; do
+    echo > "$K/$f"
+done
+git -C "$K" init -q && git -C "$K" add . && git -C "$K" commit -qm "v1.36.2" && git -C "$K" tag v1.36.2+k3s1
+OLD=$(git -C "$K" rev-parse HEAD)
+git -C "$K" checkout -q -b release-1.36
+printf 'module github.com/k3s-io/k3s\n\ngo 1.19\n\nrequire (\n\texample.com/dep v1.0.0\n\texample.com/docs v1.0.0\n\tgithub.com/containerd/containerd/v2 v2.0.0\n\tgithub.com/containernetworking/plugins v1.9.2\n\tgithub.com/opencontainers/runc v1.4.3\n)\n\nreplace github.com/containerd/containerd/v2 => example.com/k3s-io/containerd/v2 v2.0.0-k3s1\n' > "$K/go.mod"
+cat > "$K/cmd/server/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"example.com/dep"
+	_ "github.com/containernetworking/plugins"
+	_ "github.com/opencontainers/runc"
+)
+
+func main() { fmt.Println("k3s says", dep.Hello()) }
+GO
+printf '//go:build !urfave_cli_no_docs\n\npackage main\n\nimport _ "example.com/docs"\n' > "$K/cmd/server/docs.go"
+printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"\n' > "$K/tools.go"
+printf '#!/bin/bash\nVERSION_RUNC=$(get-module-version github.com/opencontainers/runc)\nVERSION_CNIPLUGINS="v1.9.2-k3s1"\nVERSION_FLANNEL_PLUGIN="v1.9.2-flannel1"\nVERSION_HELM_JOB="v0.9.11-build20260601"\n' > "$K/scripts/version.sh"
+printf 'spec:\n  chart: https://%%{KUBERNETES_API}%%/static/charts/traefik-40.0.0+up40.0.0.tgz\n---\nspec:\n  chart: https://%%{KUBERNETES_API}%%/static/charts/traefik-crd-40.0.0+up40.0.0.tgz\n' > "$K/manifests/traefik.yaml"
+printf 'var f = cli.StringFlag{\n\tName: "token,t",\n}\n' > "$K/pkg/cli/cmds/agent.go"
+printf 'var f = cli.StringFlag{\n\tName: "cluster-cidr",\n}\n' > "$K/pkg/cli/cmds/server.go"
+printf 'check_flags NAMESPACES NET_NS PID_NS\n' > "$K/contrib/util/check-config.sh"
+(cd "$K" && GOPATH=$W/tidy GOFLAGS=-mod=mod GOPROXY="file://$P" go mod tidy)
+git -C "$K" add . && git -C "$K" commit -qm "bump deps" && git -C "$K" tag -a -m v1.36.3+k3s1 v1.36.3+k3s1
+TAG_COMMIT=$(git -C "$K" rev-parse HEAD)
+echo past > "$K/after" && git -C "$K" add . && git -C "$K" commit -qm "after the tag"
+for p in runc:v1.4.3 cni:v1.9.2 flannel:v1.9.2-flannel1; do
+    d=$W/git/${p%%:*}; mkdir -p "$d"; echo "${p#*:}" > "$d/README"
+    git -C "$d" init -q && git -C "$d" add . && git -C "$d" commit -qm release && git -C "$d" tag -a -m "${p#*:}" "${p#*:}"
+done
+
+# --- 3. serve on 127.0.0.1 --------------------------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+python3 "$E2E/serve.py" "$P" "$W/cert.pem" "$W/key.pem" "$W" & SERVER=$!
+for _ in $(seq 50); do [ -s "$W/https.port" ] && [ -s "$W/http.port" ] && break; sleep 0.1; done
+HTTP=127.0.0.1:$(cat "$W/http.port"); HTTPS=127.0.0.1:$(cat "$W/https.port")
+
+# --- 4. bump a copy of the layer --------------------------------------------------------------------------------
+L=$W/layer
+mkdir -p "$L"
+git ls-files -z --cached --others --exclude-standard | grep -zv '^target/' | xargs -0 cp --parents -t "$L"
+sed -i "s/commit: 2390b65e1ae38c786b150e6f4113b55d1c3a9492/commit: $OLD/" "$L/k3s-spec.yaml"
+snapshot() { (cd "$L" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+snapshot > "$W/before.sum"
+bump() {
+    "$BAKE" --root "$L" bump k3s "$@" --mirror "k3s=file://$K" --mirror "runc=file://$W/git/runc" \
+        --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" \
+        --goproxy "http://$HTTP" --cache "$W/cache" --scratch "$W/scratch" --quiet
+}
+"$BAKE" --root "$L" bump --check --mirror "k3s=file://$K" --mirror "runc=file://$W/git/runc" \
+    --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" | tee "$W/check.out"
+grep -q 'newer on its minor: v1.36.3+k3s1' "$W/check.out"
+grep -q '^runc: v1.4.2, newer upstream: v1.4.3' "$W/check.out"
+# A late failure (the chart server lacks the archives) and a bad tag leave the layer exactly as it was.
+if bump v1.36.3+k3s1 --chart-base "http://$HTTP/no-charts" 2>"$W/fail.err"; then say "expected a failure"; exit 1; fi
+grep -q "downloading chart" "$W/fail.err"
+if bump v1.36.9+k3s1 --chart-base "http://$HTTP/charts" 2>>"$W/fail.err"; then say "expected a failure"; exit 1; fi
+snapshot | cmp -s - "$W/before.sum" || { say "a failed bump changed the layer"; exit 1; }
+[ -z "$(ls -A "$W/scratch")" ] || { say "a failed bump left scratch files"; exit 1; }
+start=$(date +%s.%N)
+bump v1.36.3+k3s1 --chart-base "http://$HTTP/charts" | tee "$W/bump.out"
+say "bump took $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s (warm resolve cache)"
+grep -q "^    commit: $TAG_COMMIT$" "$L/k3s-spec.yaml"
+grep -q '^    version: v1.36.3+k3s1$' "$L/k3s-spec.yaml"
+grep -q "^K3S_SRCREV = \"$TAG_COMMIT\"" "$L/conf/include/k3s-spec.inc" || grep -q "$TAG_COMMIT" "$L/conf/include/k3s-spec.inc"
+grep -q 'bump deps' "$W/bump.out" && ! grep -q 'after the tag' "$W/bump.out"
+"$BAKE" --root "$L" gen --check
+I=$L/recipes-containers/k3s
+cat "$I/k3s-go-mods.inc" "$I/k3s-licenses.inc"
+grep -q 'gomod://example.com/docs;version=v1.0.0;sha256sum=' "$I/k3s-go-mods.inc"
+if grep -q 'example.com/docs' "$I/k3s-licenses.inc"; then say "docs is linked only without urfave_cli_no_docs"; exit 1; fi
+grep -q 'BSD-3-Clause' "$I/k3s-licenses.inc" && { say "BSD-3-Clause listed"; exit 1; }
+
+# --- 5. BitBake's fetchers, then Debian's Go builds the fake k3s from what they unpacked ---------------------------
+bbfetch "$I/k3s-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "127.0.0.1" --licenses "$I/k3s-licenses.inc"
+git -C "$K" checkout -q "$TAG_COMMIT"
+TAGS=$(sed -n 's/^K3S_GO_TAGS ?= "\(.*\)"/\1/p' "$L/recipes-containers/k3s/k3s_git.bb")
+(cd "$K" && GOMODCACHE="$W/unpack/pkg/mod" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
+    go build -tags "$TAGS" -o "$W/k3s" ./cmd/server &&
+    GOMODCACHE="$W/unpack/pkg/mod" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
+    go build -tags "$TAGS" -o "$W/shim" github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2)
+[ "$("$W/k3s")" = "k3s says hello" ] && [ "$("$W/shim")" = "shim" ]
+say "ok"

@@ -1,0 +1,359 @@
+//! bump end to end, offline: a small k3s-like Go repository this test builds (tags, a release branch whose tip is
+//! past the tag, go.mod with a replace to a fork, go.sum written by Debian's go command, scripts/version.sh,
+//! manifests/traefik.yaml, cmd/server, a build tag that drops a dependency), a Go module proxy and a chart server
+//! on 127.0.0.1, and git repositories for the other pins. Needs `git` and `go` on PATH.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use go_facts::{Facts, ModuleVersion};
+use sha2::Digest as _;
+
+const MIT: &str = "MIT License\n\nCopyright (c) 2026 Test\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software, to deal in the Software without restriction. The above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n";
+const BSD3: &str = "Redistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met: Redistributions of source code must retain the above copyright notice. Neither the name of the copyright holder nor the names of its contributors may be used to endorse or promote products derived from this software without specific prior written permission.\n";
+const APACHE: &str = "                                 Apache License\n                           Version 2.0, January 2004\n                        http://www.apache.org/licenses/\n\n   TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION\n";
+
+/// Serves `root` over HTTP on 127.0.0.1 (module proxy under /proxy/, charts under /charts/).
+fn serve(root: PathBuf) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_owned();
+            let body = if path.contains("..") { None } else { std::fs::read(root.join(&path)).ok() };
+            let (status, body) = body.map_or((404, vec![]), |b| (200, b));
+            let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = s.write_all(&body);
+        }
+    });
+    base
+}
+
+fn run(dir: &Path, cmd: &str, args: &[&str], env: &[(&str, String)]) -> String {
+    let mut c = Command::new(cmd);
+    c.current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn write(p: &Path, body: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+/// A module version in the proxy tree (zip + .mod + .info), as a Go proxy lays it out.
+fn publish(proxy: &Path, module: &str, gomod_module: &str, version: &str, files: &[(&str, &str)]) {
+    let dir = proxy.join(gomod::escape_path(module).unwrap()).join("@v");
+    std::fs::create_dir_all(&dir).unwrap();
+    let gomod = format!("module {gomod_module}\n\ngo 1.19\n");
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file(format!("{module}@{version}/go.mod"), o).unwrap();
+        z.write_all(gomod.as_bytes()).unwrap();
+        for (name, body) in files {
+            z.start_file(format!("{module}@{version}/{name}"), o).unwrap();
+            z.write_all(body.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    std::fs::write(dir.join(format!("{version}.zip")), buf.into_inner()).unwrap();
+    std::fs::write(dir.join(format!("{version}.mod")), &gomod).unwrap();
+    std::fs::write(dir.join(format!("{version}.info")), format!("{{\"Version\":\"{version}\"}}")).unwrap();
+    std::fs::write(dir.join("list"), format!("{version}\n")).unwrap();
+}
+
+fn tag_repo(dir: &Path, tag: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    run(dir, "git", &["init", "-q", "-b", "main"], &[]);
+    write(&dir.join("README"), tag);
+    run(dir, "git", &["add", "."], &[]);
+    run(dir, "git", &["commit", "-q", "-m", "release"], &[]);
+    run(dir, "git", &["tag", "-a", "-m", tag, tag], &[]);
+    run(dir, "git", &["rev-parse", "HEAD"], &[])
+}
+
+struct World {
+    _t: tempfile::TempDir,
+    layer: PathBuf,
+    opts: k3s_bump::Options,
+    tag_commit: String,
+    tip: String,
+    runc_commit: String,
+    chart_sha: String,
+}
+
+/// Builds the fake k3s, its proxy, charts, pin repositories and a layer (spec, recipe, old facts) to bump.
+fn world() -> World {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("srv");
+    let proxy = root.join("proxy");
+    let base = serve(root.clone());
+    publish(
+        &proxy,
+        "example.com/dep",
+        "example.com/dep",
+        "v1.0.0",
+        &[("LICENSE", MIT), ("dep.go", "package dep\n\nfunc F() {}\n")],
+    );
+    publish(
+        &proxy,
+        "example.com/docs",
+        "example.com/docs",
+        "v1.0.0",
+        &[("LICENSE", BSD3), ("docs.go", "package docs\n\nfunc G() {}\n")],
+    );
+    publish(
+        &proxy,
+        "github.com/opencontainers/runc",
+        "github.com/opencontainers/runc",
+        "v1.4.3",
+        &[("LICENSE", APACHE), ("runc.go", "package runc\n")],
+    );
+    publish(
+        &proxy,
+        "github.com/containernetworking/plugins",
+        "github.com/containernetworking/plugins",
+        "v1.9.2",
+        &[("LICENSE", APACHE), ("p.go", "package plugins\n")],
+    );
+    // The fork keeps upstream's module line, as k3s-io's forks do.
+    publish(
+        &proxy,
+        "example.com/k3s-io/containerd/v2",
+        "github.com/containerd/containerd/v2",
+        "v2.0.0-k3s1",
+        &[("LICENSE", APACHE), ("cmd/containerd-shim-runc-v2/main.go", "package main\n\nfunc main() {}\n")],
+    );
+    write(&root.join("charts/traefik/traefik-40.0.0+up40.0.0.tgz"), "chart");
+    write(&root.join("charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"), "crd");
+    let chart_sha: String = sha2::Sha256::digest(b"chart").iter().map(|b| format!("{b:02x}")).collect();
+
+    // The fake k3s.
+    let k = t.path().join("k3s");
+    std::fs::create_dir_all(&k).unwrap();
+    run(&k, "git", &["init", "-q", "-b", "master"], &[]);
+    write(&k.join("go.mod"), "module github.com/k3s-io/k3s\n\ngo 1.19\n");
+    write(&k.join("cmd/server/main.go"), "package main\n\nfunc main() {}\n");
+    for f in [
+        "scripts/version.sh",
+        "manifests/traefik.yaml",
+        "pkg/cli/cmds/agent.go",
+        "pkg/cli/cmds/server.go",
+        "contrib/util/check-config.sh",
+    ] {
+        write(&k.join(f), "\n");
+    }
+    run(&k, "git", &["add", "."], &[]);
+    run(&k, "git", &["commit", "-q", "-m", "v1.36.2"], &[]);
+    run(&k, "git", &["tag", "v1.36.2+k3s1"], &[]);
+    let old = run(&k, "git", &["rev-parse", "HEAD"], &[]);
+    run(&k, "git", &["checkout", "-q", "-b", "release-1.36"], &[]);
+    write(
+        &k.join("go.mod"),
+        "module github.com/k3s-io/k3s\n\ngo 1.19\n\nrequire (\n\texample.com/dep v1.0.0\n\texample.com/docs v1.0.0\n\
+         \tgithub.com/containerd/containerd/v2 v2.0.0\n\tgithub.com/containernetworking/plugins v1.9.2\n\
+         \tgithub.com/opencontainers/runc v1.4.3\n)\n\n\
+         replace github.com/containerd/containerd/v2 => example.com/k3s-io/containerd/v2 v2.0.0-k3s1\n",
+    );
+    write(
+        &k.join("cmd/server/main.go"),
+        "package main\n\nimport (\n\t_ \"example.com/dep\"\n\t_ \"github.com/containernetworking/plugins\"\n\
+         \t_ \"github.com/opencontainers/runc\"\n)\n\nfunc main() {}\n",
+    );
+    // Linked only without urfave_cli_no_docs (one of the recipe's K3S_GO_TAGS), as k3s's docs generator is.
+    write(
+        &k.join("cmd/server/docs.go"),
+        "//go:build !urfave_cli_no_docs\n\npackage main\n\nimport _ \"example.com/docs\"\n",
+    );
+    // Keeps the shim's module in the graph (k3s imports containerd's packages the same way).
+    write(
+        &k.join("tools.go"),
+        "//go:build tools\n\npackage tools\n\nimport _ \"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2\"\n",
+    );
+    write(
+        &k.join("scripts/version.sh"),
+        "#!/bin/bash\nVERSION_RUNC=$(get-module-version github.com/opencontainers/runc)\nVERSION_CNIPLUGINS=\"v1.9.2-k3s1\"\n\
+         VERSION_FLANNEL_PLUGIN=\"v1.9.2-flannel1\"\nVERSION_HELM_JOB=\"v0.9.11-build20260601\"\n",
+    );
+    write(
+        &k.join("manifests/traefik.yaml"),
+        "spec:\n  chart: https://%{KUBERNETES_API}%/static/charts/traefik-40.0.0+up40.0.0.tgz\n---\nspec:\n  chart: https://%{KUBERNETES_API}%/static/charts/traefik-crd-40.0.0+up40.0.0.tgz\n",
+    );
+    write(
+        &k.join("pkg/cli/cmds/agent.go"),
+        "var f = cli.StringFlag{\n\tName: \"token,t\",\n}\nvar g = cli.StringFlag{\n\tName: \"brand-new-flag\",\n}\n",
+    );
+    write(&k.join("pkg/cli/cmds/server.go"), "var f = cli.StringFlag{\n\tName: \"cluster-cidr\",\n}\n");
+    write(&k.join("contrib/util/check-config.sh"), "check_flags NAMESPACES NET_NS \\\n  PID_NS BRAND_NEW_OPTION\n");
+    // go.sum as the go command writes it (GOFLAGS=-mod=mod: the real h1: hashes bump checks downloads against).
+    let gocache = t.path().join("gomodcache-tidy");
+    let goenv = vec![
+        ("GOPROXY", format!("http://{base}/proxy")),
+        ("GOSUMDB", "off".into()),
+        ("GOFLAGS", "-mod=mod".into()),
+        ("GOMODCACHE", gocache.display().to_string()),
+        ("GOTOOLCHAIN", "local".into()),
+        ("GOPRIVATE", String::new()),
+    ];
+    run(&k, "go", &["mod", "tidy", "-e"], &goenv);
+    let _ = Command::new("chmod").arg("-R").arg("u+w").arg(&gocache).status();
+    run(&k, "git", &["add", "."], &[]);
+    run(&k, "git", &["commit", "-q", "-m", "bump deps"], &[]);
+    run(&k, "git", &["tag", "-a", "-m", "v1.36.3+k3s1", "v1.36.3+k3s1"], &[]);
+    let tag_commit = run(&k, "git", &["rev-parse", "HEAD"], &[]);
+    write(&k.join("after.txt"), "past the tag\n");
+    run(&k, "git", &["add", "."], &[]);
+    run(&k, "git", &["commit", "-q", "-m", "after the tag"], &[]);
+    let tip = run(&k, "git", &["rev-parse", "HEAD"], &[]);
+
+    let runc_commit = tag_repo(&t.path().join("runc"), "v1.4.3");
+    tag_repo(&t.path().join("cni"), "v1.9.2");
+    tag_repo(&t.path().join("flannel"), "v1.9.2-flannel1");
+
+    let layer = t.path().join("layer");
+    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for f in [k3s_bump::SPEC, k3s_bump::RECIPE] {
+        std::fs::create_dir_all(layer.join(f).parent().unwrap()).unwrap();
+        std::fs::copy(repo_root.join(f), layer.join(f)).unwrap();
+    }
+    let spec = std::fs::read_to_string(layer.join(k3s_bump::SPEC)).unwrap();
+    let spec = spec.replace("commit: 2390b65e1ae38c786b150e6f4113b55d1c3a9492", &format!("commit: {old}"));
+    std::fs::write(layer.join(k3s_bump::SPEC), spec).unwrap();
+    write(
+        &layer.join(k3s_bump::FACTS),
+        "zip\texample.com/old\tv0.1.0\t0000000000000000000000000000000000000000000000000000000000000000\n",
+    );
+
+    let file = |p: &str| format!("file://{}", t.path().join(p).display());
+    let opts = k3s_bump::Options {
+        layer: layer.clone(),
+        mirrors: [
+            ("k3s", file("k3s")),
+            ("runc", file("runc")),
+            ("cni-plugins", file("cni")),
+            ("flannel-cni-plugin", file("flannel")),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b))
+        .collect(),
+        chart_base: Some(format!("http://{base}/charts")),
+        go: "go".into(),
+        resolve: go_resolve::Options {
+            goproxy: go_resolve::proxy::parse_goproxy(&format!("http://{base}/proxy")).unwrap(),
+            noproxy: vec![],
+            insecure: vec![],
+            repo_map: vec![],
+            cache: t.path().join("cache"),
+            jobs: 4,
+            retries: 1,
+            backoff: Duration::from_millis(10),
+            licenses: true,
+            progress: false,
+            sums: Default::default(),
+        },
+        scratch: t.path().join("scratch"),
+    };
+    World { _t: t, layer, opts, tag_commit, tip, runc_commit, chart_sha }
+}
+
+fn mv(p: &str, v: &str) -> ModuleVersion {
+    ModuleVersion { path: p.into(), version: v.into() }
+}
+
+fn facts_of(p: &k3s_bump::Prepared) -> Facts {
+    Facts::parse("new facts", std::str::from_utf8(&p.files[Path::new(k3s_bump::FACTS)]).unwrap()).unwrap()
+}
+
+#[test]
+fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
+    let w = world();
+    assert_ne!(w.tag_commit, w.tip);
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let spec = std::str::from_utf8(&p.files[Path::new(k3s_bump::SPEC)]).unwrap();
+    let get = |n: &str, k: &str| k3s_bump::spec_edit::get(spec, n, k);
+    assert_eq!(get("k3s", "commit"), Some(w.tag_commit.clone()), "the tag's commit, never the branch tip");
+    assert_eq!(get("k3s", "version").as_deref(), Some("v1.36.3+k3s1"), "a tagged commit is labelled by its tag");
+    assert_eq!(get("k3s", "branch").as_deref(), Some("release-1.36"));
+    assert_eq!(get("k3s", "tag"), None);
+    assert_eq!(get("k3s", "commits-after-tag"), None);
+    assert_eq!(get("k3s", "git").as_deref(), Some("https://github.com/k3s-io/k3s.git"), "a mirror is not recorded");
+    assert_eq!(
+        (get("runc", "version").as_deref(), get("runc", "commit")),
+        (Some("v1.4.3"), Some(w.runc_commit.clone()))
+    );
+    assert_eq!(get("cni-plugins", "version").as_deref(), Some("v1.9.2"));
+    assert_eq!(get("flannel-cni-plugin", "version").as_deref(), Some("v1.9.2-flannel1"));
+
+    let f = facts_of(&p);
+    let lic = |m: &ModuleVersion| f.modules[m].licenses.values().map(|l| l.spdx.clone()).collect::<Vec<_>>();
+    assert_eq!(lic(&mv("example.com/dep", "v1.0.0")), ["MIT"]);
+    assert!(f.modules[&mv("example.com/k3s-io/containerd/v2", "v2.0.0-k3s1")].zip_sha256.is_some(), "the fork");
+    assert_eq!(lic(&mv("example.com/k3s-io/containerd/v2", "v2.0.0-k3s1")), ["Apache-2.0"], "the shim links the fork");
+    let docs = &f.modules[&mv("example.com/docs", "v1.0.0")];
+    assert!(docs.zip_sha256.is_some(), "in go.sum: fetched");
+    assert!(docs.licenses.is_empty(), "reachable only without urfave_cli_no_docs: not linked, not licensed");
+    assert!(!f.modules.contains_key(&mv("example.com/old", "v0.1.0")), "versions the new go.sum lacks are gone");
+
+    let up = std::str::from_utf8(&p.files[Path::new(k3s_bump::UPSTREAM_FACTS)]).unwrap();
+    assert!(up.contains(&format!("chart\ttraefik\t40.0.0+up40.0.0\t{}", w.chart_sha)), "{up}");
+    assert!(up.contains("version.sh\tVERSION_HELM_JOB\tv0.9.11-build20260601"), "{up}");
+    assert!(
+        up.contains("containerd\tgithub.com/containerd/containerd/v2\texample.com/k3s-io/containerd/v2@v2.0.0-k3s1"),
+        "{up}"
+    );
+    assert!(up.contains("flag-agent\tbrand-new-flag") && up.contains("check-config\tBRAND_NEW_OPTION"), "{up}");
+    let s = &p.summary;
+    assert!(s.contains("\"brand-new-flag\"") && s.contains("\"BRAND_NEW_OPTION\""), "differences reported: {s}");
+    assert!(s.contains("bump deps") && !s.contains("after the tag"), "shortlog old..tag: {s}");
+    assert!(s.contains("licences: added [\"Apache-2.0\", \"MIT\"]"), "{s}");
+}
+
+#[test]
+fn offline_bump_licence_set_follows_the_recipe_build_tags() {
+    let w = world();
+    let recipe = w.layer.join(k3s_bump::RECIPE);
+    let text = std::fs::read_to_string(&recipe).unwrap();
+    std::fs::write(&recipe, text.replace(" urfave_cli_no_docs", "")).unwrap();
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let f = facts_of(&p);
+    let docs = &f.modules[&mv("example.com/docs", "v1.0.0")];
+    assert_eq!(docs.licenses.values().map(|l| l.spdx.as_str()).collect::<Vec<_>>(), ["BSD-3-Clause"]);
+}
+
+#[test]
+fn offline_bump_refuses_a_tag_that_is_not_there_and_writes_nothing() {
+    let w = world();
+    let before = std::fs::read(w.layer.join(k3s_bump::SPEC)).unwrap();
+    let e = k3s_bump::prepare(&w.opts, "v1.36.9+k3s1").unwrap_err().to_string();
+    assert!(e.contains("no tag refs/tags/v1.36.9+k3s1"), "{e}");
+    assert!(k3s_bump::prepare(&w.opts, "--upload-pack=x").is_err());
+    assert_eq!(std::fs::read(w.layer.join(k3s_bump::SPEC)).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&w.opts.scratch).map(|d| d.count()).unwrap_or(0), 0, "scratch cleaned up");
+    assert!(k3s_bump::check(&w.opts).unwrap().contains("v1.36.3+k3s1"));
+}
