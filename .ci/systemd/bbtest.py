@@ -2,8 +2,11 @@
 BitBake's ERROR log lines captured (bb.fatal and friends log before they raise)."""
 
 import logging
+import os
 import tempfile
 import unittest
+
+import bbinstall
 
 
 def read(path):
@@ -23,7 +26,10 @@ class Capture(logging.Handler):
 
 
 class BitBakeCase(unittest.TestCase):
-    """A scratch directory (self.tmp) and BitBake's ERROR messages (self.capture.messages) per test."""
+    """A scratch directory (self.tmp) and BitBake's ERROR messages (self.capture.messages) per test;
+    `default_recipe` is the recipe parse() reads unless given another."""
+
+    default_recipe = None
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -33,3 +39,19 @@ class BitBakeCase(unittest.TestCase):
     def tearDown(self):
         logging.getLogger("BitBake").removeHandler(self.capture)
         self.tmp.cleanup()
+
+    def work(self):
+        """A fresh work directory for one parse."""
+        return os.path.join(self.tmp.name, "w%d" % len(os.listdir(self.tmp.name)))
+
+    def parse(self, recipe=None, **settings):
+        return bbinstall.datastore(recipe or self.default_recipe, self.work(), settings)
+
+    def refused(self, expect, **settings):
+        """Parsing stops (bb.fatal in the anonymous Python) with a message containing every string of `expect`."""
+        with self.assertRaises(Exception):
+            self.parse(**settings)
+        text = "\n".join(self.capture.messages)
+        for e in expect:
+            self.assertIn(e, text)
+        self.capture.messages.clear()

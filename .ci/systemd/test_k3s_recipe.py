@@ -27,18 +27,7 @@ _read = bbtest.read
 
 
 class K3sRecipe(bbtest.BitBakeCase):
-    def parse(self, **settings):
-        return bbinstall.datastore(RECIPE, os.path.join(self.tmp.name, "w%d" % len(os.listdir(self.tmp.name))),
-                                   settings)
-
-    def refused(self, expect, **settings):
-        """Parsing stops (bb.fatal in the anonymous Python) with a message containing every string of `expect`."""
-        with self.assertRaises(Exception):
-            self.parse(**settings)
-        text = "\n".join(self.capture.messages)
-        for e in expect:
-            self.assertIn(e, text)
-        self.capture.messages.clear()
+    default_recipe = RECIPE
 
     def install(self, d):
         bbinstall.run_install_postfuncs_only(d, FILES)

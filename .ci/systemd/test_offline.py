@@ -37,19 +37,7 @@ _read = bbtest.read
 
 
 class Base(bbtest.BitBakeCase):
-    def work(self):
-        return os.path.join(self.tmp.name, "w%d" % len(os.listdir(self.tmp.name)))
-
-    def parse(self, recipe=K3S, **settings):
-        return bbinstall.datastore(recipe, self.work(), settings)
-
-    def refused(self, expect, **settings):
-        with self.assertRaises(Exception):
-            self.parse(**settings)
-        text = "\n".join(self.capture.messages)
-        for e in expect:
-            self.assertIn(e, text)
-        self.capture.messages.clear()
+    default_recipe = K3S
 
 
 class AirgapImages(Base):
