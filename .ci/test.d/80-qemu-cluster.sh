@@ -48,13 +48,17 @@ trap cleanup EXIT
 cargo build --quiet --locked -p k3s-bake
 bake=$root/target/debug/k3s-bake
 # The real k3s-role-setup, static (the initramfs has no libc).
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --locked -p k3s-node --target x86_64-unknown-linux-gnu
+# From its own workspace (meta-k3s-rs/, what the node recipe builds).
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --locked --manifest-path meta-k3s-rs/Cargo.toml \
+    -p k3s-node --target x86_64-unknown-linux-gnu
+node_target=$(cargo metadata --format-version 1 --no-deps --manifest-path meta-k3s-rs/Cargo.toml |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
 # --- the stand-in image ---------------------------------------------------------------------------------------
 ir=$work/initramfs
 mkdir -p "$ir"/{bin,proc,sys,dev,run,tmp,mods,www,target/usr/lib/systemd/system}
 cp /bin/busybox "$ir/bin/busybox"
-strip -o "$ir/bin/k3s-node" target/x86_64-unknown-linux-gnu/debug/k3s-node
+strip -o "$ir/bin/k3s-node" "$node_target/x86_64-unknown-linux-gnu/debug/k3s-node"
 ln -s k3s-node "$ir/bin/k3s-role-setup"
 mods=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
     drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover
