@@ -144,11 +144,17 @@ impl Drop for GitDaemon {
 
 fn git_daemon(base: &Path) -> GitDaemon {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // The git-daemon program itself, not `git daemon`: git runs it as a child, so killing `git` would orphan the
+    // daemon, and an orphan holding the test's stdout keeps `.ci/test`'s `| tee` waiting forever (found in CI).
+    let exec_path = Command::new("git").arg("--exec-path").output().unwrap();
+    let exec_path = String::from_utf8(exec_path.stdout).unwrap();
     let mut daemon = GitDaemon {
-        child: Command::new("git")
-            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
+        child: Command::new(Path::new(exec_path.trim()).join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
             .arg(format!("--base-path={}", base.display()))
             .arg(base)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
