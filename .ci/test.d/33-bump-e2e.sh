@@ -4,7 +4,8 @@
 # release-1.36 whose tip is one commit past the tag; go.mod with a replace to a containerd fork that holds the
 # shim; go.sum written by Debian's go command; scripts/version.sh; manifests/traefik.yaml; cmd/server; a file
 # importing a module only without the build tag urfave_cli_no_docs), a module proxy and a chart server on
-# 127.0.0.1 (serve.py: HTTP for bump, HTTPS for BitBake), git repositories for runc and the CNI plugins.
+# 127.0.0.1 (serve.py: HTTP for bump, HTTPS for BitBake), git repositories for runc and the CNI plugins, the
+# release's assets (sha256sum-<arch>.txt, k3s-images.txt).
 # Then: `k3s-bake bump k3s v1.36.3+k3s1` into a copy of the layer (a failing run first: the copy is unchanged),
 # `gen --check` on the result, BitBake's real gomod:// fetchers on the rendered includes (licence files extracted
 # and md5-checked), and Debian's Go building the fake k3s and the shim with GOPROXY=off from what BitBake unpacked.
@@ -58,6 +59,13 @@ mod example.com/k3s-io/containerd/v2 v2.0.0-k3s1 github.com/containerd/container
 mkdir -p "$P/charts/traefik" "$P/charts/traefik-crd"
 echo chart > "$P/charts/traefik/traefik-40.0.0+up40.0.0.tgz"
 echo crd > "$P/charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"
+# The release's assets, as k3s publishes them (http.server decodes the %2B of the URL to this '+').
+R=$P/releases/v1.36.3+k3s1
+mkdir -p "$R"
+for a in amd64:1 arm64:2 arm:3; do
+    printf '%s  k3s-airgap-images-%s.tar.zst\n' "$(printf "${a#*:}%.0s" $(seq 64))" "${a%%:*}" > "$R/sha256sum-${a%%:*}.txt"
+done
+printf 'docker.io/rancher/mirrored-pause:3.6\n' > "$R/k3s-images.txt"
 
 # --- 2. the fake k3s and the other pins' repositories ------------------------------------------------------------
 K=$W/git/k3s
@@ -91,6 +99,7 @@ printf 'spec:\n  chart: https://%%{KUBERNETES_API}%%/static/charts/traefik-40.0.
 printf 'var f = cli.StringFlag{\n\tName: "token,t",\n}\n' > "$K/pkg/cli/cmds/agent.go"
 printf 'var f = cli.StringFlag{\n\tName: "cluster-cidr",\n}\n' > "$K/pkg/cli/cmds/server.go"
 printf 'check_flags NAMESPACES NET_NS PID_NS\n' > "$K/contrib/util/check-config.sh"
+mkdir -p "$K/scripts/airgap" && printf 'docker.io/rancher/mirrored-pause:3.6\n' > "$K/scripts/airgap/image-list.txt"
 (cd "$K" && GOPATH=$W/tidy GOFLAGS=-mod=mod GOPROXY="file://$P" go mod tidy)
 git -C "$K" add . && git -C "$K" commit -qm "bump deps" && git -C "$K" tag -a -m v1.36.3+k3s1 v1.36.3+k3s1
 TAG_COMMIT=$(git -C "$K" rev-parse HEAD)
@@ -129,13 +138,17 @@ if bump v1.36.9+k3s1 --chart-base "http://$HTTP/charts" 2>>"$W/fail.err"; then s
 snapshot | cmp -s - "$W/before.sum" || { say "a failed bump changed the layer"; exit 1; }
 [ -z "$(ls -A "$W/scratch")" ] || { say "a failed bump left scratch files"; exit 1; }
 start=$(date +%s.%N)
-bump v1.36.3+k3s1 --chart-base "http://$HTTP/charts" | tee "$W/bump.out"
+bump v1.36.3+k3s1 --chart-base "http://$HTTP/charts" --release-base "http://$HTTP/releases" | tee "$W/bump.out"
 say "bump took $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s (warm resolve cache)"
 grep -q "^    commit: $TAG_COMMIT$" "$L/k3s-spec.yaml"
 grep -q '^    version: v1.36.3+k3s1$' "$L/k3s-spec.yaml"
 grep -q "^K3S_SRCREV = \"$TAG_COMMIT\"" "$L/conf/include/k3s-spec.inc" || grep -q "$TAG_COMMIT" "$L/conf/include/k3s-spec.inc"
 grep -q 'bump deps' "$W/bump.out" && ! grep -q 'after the tag' "$W/bump.out"
 "$BAKE" --root "$L" gen --check
+# The airgap facts are the new release's, and gen rendered them for the recipe.
+A=$L/recipes-containers/k3s-airgap-images/k3s-airgap-images-facts.inc
+grep -q "^K3S_AIRGAP_CHECKED_SRCREV = \"$TAG_COMMIT\"$" "$A" && grep -q '^K3S_AIRGAP_IMAGE_LIST = "compared"$' "$A"
+grep -q "^SRC_URI\[arm.sha256sum\] = \"$(printf '3%.0s' $(seq 64))\"$" "$A"
 I=$L/recipes-containers/k3s
 cat "$I/k3s-go-mods.inc" "$I/k3s-licenses.inc"
 grep -q 'gomod://example.com/docs;version=v1.0.0;sha256sum=' "$I/k3s-go-mods.inc"

@@ -51,6 +51,9 @@ struct NetArgs {
     /// Base URL of traefik's chart archives (default: the recipe's K3S_TRAEFIK_CHART_BASE).
     #[arg(long, value_name = "URL")]
     chart_base: Option<String>,
+    /// Base URL of k3s's release assets (sha256sum-<arch>.txt, k3s-images.txt; default: the GitHub release).
+    #[arg(long, value_name = "URL")]
+    release_base: Option<String>,
     /// The go command used for `go list` (offline).
     #[arg(long, value_name = "PATH", default_value = "go")]
     go: PathBuf,
@@ -88,6 +91,7 @@ fn options(root: &Path, n: &NetArgs) -> Result<k3s_bump::Options> {
         layer: root.to_owned(),
         mirrors: pairs(&n.mirrors, "--mirror")?.into_iter().collect::<BTreeMap<_, _>>(),
         chart_base: n.chart_base.clone(),
+        release_base: n.release_base.clone(),
         go: n.go.clone(),
         resolve: go_resolve::Options {
             goproxy: go_resolve::proxy::parse_goproxy(&goproxy)?,

@@ -8,6 +8,7 @@
 //! It writes nothing into the layer: the caller renders `gen` over a staged copy and only then replaces files.
 #![forbid(unsafe_code)]
 
+pub mod airgap;
 pub mod git;
 pub mod golist;
 pub mod spec_edit;
@@ -63,6 +64,9 @@ pub struct Options {
     /// Base URL of the chart archives (`<base>/<chart>/<chart>-<version>.tgz`); default: the recipe's
     /// K3S_TRAEFIK_CHART_BASE.
     pub chart_base: Option<String>,
+    /// Base URL of k3s's release assets (`<base>/<tag>/sha256sum-<arch>.txt`, `k3s-images.txt`); default: the
+    /// release location, [`airgap::RELEASES`].
+    pub release_base: Option<String>,
     /// The go command.
     pub go: PathBuf,
     /// Module resolution (GOPROXY, cache, jobs, progress); `sums` is set from the new go.sum.
@@ -434,6 +438,24 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         "kernel (contrib/util/check-config.sh) against k3s_model::kernel (not applied; review and edit the model):\n  \
          checked upstream, not in the model: {only_upstream:?}\n  in the model, not checked upstream: {only_ours:?}"
     );
+    // 6b. The airgap archives of the tag, from the release's own sums (see `airgap`).
+    let image_list = std::fs::read_to_string(src.join("scripts/airgap/image-list.txt")).ok();
+    let release_base = o.release_base.as_deref().unwrap_or(airgap::RELEASES);
+    let airgap = airgap::record(&client, release_base, tag, &t.commit, image_list.as_deref())?;
+    match &airgap {
+        Some(r) => {
+            s += "airgap images (release assets):\n";
+            s += &r.summary;
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "airgap images: release {tag} has not published sha256sum-{}.txt under {release_base} yet; the old \
+                 facts stay, so k3s-airgap-images skips itself until a bump records them",
+                airgap::ARCHES[0]
+            );
+        }
+    }
     let _ = writeln!(s, "shortlog {}..{}:", old_commit.get(..12).unwrap_or(""), &t.commit[..12]);
     s += &shortlog;
 
@@ -441,6 +463,9 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     files.insert(PathBuf::from(SPEC), new_spec.into_bytes());
     files.insert(PathBuf::from(FACTS), facts.to_tsv().into_bytes());
     files.insert(PathBuf::from(UPSTREAM_FACTS), upstream_facts.into_bytes());
+    if let Some(r) = airgap {
+        files.insert(PathBuf::from(airgap::FACTS), r.facts.into_bytes());
+    }
     Ok(Prepared { files, summary: s })
 }
 

@@ -153,6 +153,16 @@ fn world() -> World {
     write(&root.join("charts/traefik/traefik-40.0.0+up40.0.0.tgz"), "chart");
     write(&root.join("charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"), "crd");
     let chart_sha: String = sha2::Sha256::digest(b"chart").iter().map(|b| format!("{b:02x}")).collect();
+    // The release's assets as k3s publishes them: one sha256sum-<arch>.txt each, and the image list.
+    let rel = root.join("releases/v1.36.3%2Bk3s1");
+    for (i, a) in ["amd64", "arm64", "arm"].into_iter().enumerate() {
+        let sums = format!("{}  k3s\n{}  k3s-airgap-images-{a}.tar.zst\n", "f".repeat(64), i.to_string().repeat(64));
+        write(&rel.join(format!("sha256sum-{a}.txt")), &sums);
+    }
+    write(
+        &rel.join("k3s-images.txt"),
+        "docker.io/rancher/mirrored-pause:3.6\ndocker.io/rancher/klipper-helm:v0.9.11\n",
+    );
 
     // The fake k3s.
     let k = t.path().join("k3s");
@@ -210,6 +220,10 @@ fn world() -> World {
         "var f = cli.StringFlag{\n\tName: \"token,t\",\n}\nvar g = cli.StringFlag{\n\tName: \"brand-new-flag\",\n}\n",
     );
     write(&k.join("pkg/cli/cmds/server.go"), "var f = cli.StringFlag{\n\tName: \"cluster-cidr\",\n}\n");
+    write(
+        &k.join("scripts/airgap/image-list.txt"),
+        "docker.io/rancher/klipper-helm:v0.9.11\ndocker.io/rancher/mirrored-pause:3.6\n",
+    );
     write(&k.join("contrib/util/check-config.sh"), "check_flags NAMESPACES NET_NS \\\n  PID_NS BRAND_NEW_OPTION\n");
     // go.sum as the go command writes it (GOFLAGS=-mod=mod: the real h1: hashes bump checks downloads against).
     let gocache = t.path().join("gomodcache-tidy");
@@ -263,6 +277,7 @@ fn world() -> World {
         .map(|(a, b)| (a.to_owned(), b))
         .collect(),
         chart_base: Some(format!("http://{base}/charts")),
+        release_base: Some(format!("http://{base}/releases")),
         go: "go".into(),
         resolve: go_resolve::Options {
             goproxy: go_resolve::proxy::parse_goproxy(&format!("http://{base}/proxy")).unwrap(),
@@ -328,6 +343,15 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
         "{up}"
     );
     assert!(up.contains("flag-agent\tbrand-new-flag") && up.contains("check-config\tBRAND_NEW_OPTION"), "{up}");
+    let air = std::str::from_utf8(&p.files[Path::new(k3s_bump::airgap::FACTS)]).unwrap();
+    assert!(air.contains(&format!("k3s-commit\t{}\nimage-list\tcompared\t", w.tag_commit)), "{air}");
+    assert!(
+        air.contains(&format!(
+            "archive\tarm\thttps://github.com/k3s-io/k3s/releases/download/v1.36.3%2Bk3s1/k3s-airgap-images-arm.tar.zst\t{}",
+            "2".repeat(64)
+        )),
+        "the release's URL, not the mirror's: {air}"
+    );
     let s = &p.summary;
     assert!(s.contains("\"brand-new-flag\"") && s.contains("\"BRAND_NEW_OPTION\""), "differences reported: {s}");
     assert!(s.contains("bump deps") && !s.contains("after the tag"), "shortlog old..tag: {s}");
@@ -356,4 +380,21 @@ fn offline_bump_refuses_a_tag_that_is_not_there_and_writes_nothing() {
     assert_eq!(std::fs::read(w.layer.join(k3s_bump::SPEC)).unwrap(), before);
     assert_eq!(std::fs::read_dir(&w.opts.scratch).map(|d| d.count()).unwrap_or(0), 0, "scratch cleaned up");
     assert!(k3s_bump::check(&w.opts).unwrap().contains("v1.36.3+k3s1"));
+}
+
+#[test]
+fn offline_bump_before_the_release_is_published_keeps_the_airgap_facts() {
+    let mut w = world();
+    let base = w.opts.release_base.clone().unwrap();
+    w.opts.release_base = Some(format!("{base}/not-yet"));
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    assert!(!p.files.contains_key(Path::new(k3s_bump::airgap::FACTS)), "old facts kept (they skip the recipe)");
+    assert!(p.summary.contains("has not published sha256sum-amd64.txt"), "{}", p.summary);
+    // A release whose image list differs from the source's is recorded as not compared, with the difference.
+    let list = w.layer.parent().unwrap().join("srv/releases/v1.36.3%2Bk3s1/k3s-images.txt");
+    std::fs::write(list, "docker.io/rancher/mirrored-pause:3.7\n").unwrap();
+    w.opts.release_base = Some(base);
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let air = std::str::from_utf8(&p.files[Path::new(k3s_bump::airgap::FACTS)]).unwrap();
+    assert!(air.contains("image-list\tnot-compared\tk3s-images.txt of release v1.36.3+k3s1 differs"), "{air}");
 }
