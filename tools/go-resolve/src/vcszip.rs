@@ -249,10 +249,11 @@ pub fn read_module(repo: &CachedRepo, m: &ModuleVersion, g: &GitFact) -> Result<
     let mut z = zip::ZipArchive::new(Cursor::new(archive))
         .map_err(|source| VcsZipError::Archive { origin: origin.boxed(), source })?;
     let dir_prefix = if subdir.is_empty() { String::new() } else { format!("{subdir}/") };
-    // (name, kind, data); names that are not UTF-8 are kept as lossy text and refused below.
-    let mut entries: Vec<(Result<String, String>, Kind, Vec<u8>)> = Vec::new();
+    // Names, kinds and sizes first: contents are read only for the files the rules keep (a repository root's
+    // archive holds every nested module and vendored package too: k8s.io/kubernetes's staging/ and vendor/).
+    let mut entries: Vec<Entry> = Vec::new();
     for i in 0..z.len() {
-        let mut e = z.by_index(i).map_err(|source| VcsZipError::Archive { origin: origin.boxed(), source })?;
+        let e = z.by_index(i).map_err(|source| VcsZipError::Archive { origin: origin.boxed(), source })?;
         let raw = e.name_raw().to_vec();
         let Some(rest) = raw.strip_prefix(b"prefix/") else {
             return Err(VcsZipError::Invalid {
@@ -265,27 +266,38 @@ pub fn read_module(repo: &CachedRepo, m: &ModuleVersion, g: &GitFact) -> Result<
             continue;
         }
         let name = String::from_utf8(name.to_vec()).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let kind = kind_of(e.unix_mode());
-        let mut data = Vec::new();
-        if kind == Kind::Regular {
-            e.read_to_end(&mut data).map_err(|source| VcsZipError::Archive {
-                origin: origin.boxed(),
-                source: zip::result::ZipError::Io(source),
-            })?;
-        }
-        entries.push((name, kind, data));
+        entries.push(Entry { name, kind: kind_of(e.unix_mode()), size: e.size(), body: Body::Archive(i) });
     }
-    let has_license = entries.iter().any(|(n, _, _)| n.as_deref() == Ok("LICENSE"));
+    let has_license = entries.iter().any(|e| e.name.as_deref() == Ok("LICENSE"));
     if !subdir.is_empty() && !has_license {
         // codeRepo.Zip: the repository's LICENSE, read as a blob, when the module directory has none. A root LICENSE
         // that cannot be read (absent, too large) is simply not added.
         if let Ok(data) = repo.read(&g.commit, "LICENSE")
             && data.len() as u64 <= MAX_LICENSE
         {
-            entries.push((Ok("LICENSE".to_owned()), Kind::Regular, data));
+            entries.push(Entry {
+                name: Ok("LICENSE".to_owned()),
+                kind: Kind::Regular,
+                size: data.len() as u64,
+                body: Body::Data(data),
+            });
         }
     }
-    let (files, omitted) = check_files(&origin, entries)?;
+    let (valid, omitted) = check_files(&origin, entries)?;
+    let mut files = Vec::with_capacity(valid.len());
+    for (name, body) in valid {
+        let data = match body {
+            Body::Data(d) => d,
+            Body::Archive(i) => {
+                let aerr = |source| VcsZipError::Archive { origin: origin.boxed(), source };
+                let mut e = z.by_index(i).map_err(aerr)?;
+                let mut d = Vec::with_capacity(usize::try_from(e.size()).unwrap_or(0));
+                e.read_to_end(&mut d).map_err(|source| aerr(zip::result::ZipError::Io(source)))?;
+                d
+            }
+        };
+        files.push((name, data));
+    }
     let gomod_path = if subdir.is_empty() { "go.mod".to_owned() } else { format!("{subdir}/go.mod") };
     let go_mod = if repo.exists(&g.commit, &gomod_path) {
         repo.read(&g.commit, &gomod_path).map_err(|source| VcsZipError::Fetch { origin: origin.boxed(), source })?
@@ -403,14 +415,32 @@ fn check_collision(seen: &mut BTreeMap<String, (String, bool)>, p: &str, is_dir:
     }
 }
 
-type Checked = (Vec<(String, Vec<u8>)>, Vec<(String, &'static str)>);
+/// Where a file's contents are: an entry of git archive's zip, or read separately (the root LICENSE).
+#[derive(Debug)]
+enum Body {
+    Archive(usize),
+    Data(Vec<u8>),
+}
+
+/// A file of the archive (or the added LICENSE) before the rules; a name that is not UTF-8 is kept lossily, to be
+/// refused.
+#[derive(Debug)]
+struct Entry {
+    name: Result<String, String>,
+    kind: Kind,
+    /// Uncompressed size (what x/mod counts).
+    size: u64,
+    body: Body,
+}
+
+type Checked = (Vec<(String, Body)>, Vec<(String, &'static str)>);
 
 /// x/mod `zip.checkFiles`, in its order of checks: which files go into the zip, which are omitted, which make the
 /// go command refuse the module.
-fn check_files(origin: &Origin, entries: Vec<(Result<String, String>, Kind, Vec<u8>)>) -> Result<Checked, VcsZipError> {
+fn check_files(origin: &Origin, entries: Vec<Entry>) -> Result<Checked, VcsZipError> {
     // Directories holding a go.mod (any case) that is a regular file: their files belong to nested modules.
     let mut have_go_mod = std::collections::BTreeSet::new();
-    for (name, kind, _) in &entries {
+    for Entry { name, kind, .. } in &entries {
         if let Ok(n) = name {
             let (dir, base) = n.rsplit_once('/').map_or(("", n.as_str()), |(d, b)| (d, b));
             if base.eq_ignore_ascii_case("go.mod") && *kind == Kind::Regular {
@@ -434,7 +464,7 @@ fn check_files(origin: &Origin, entries: Vec<(Result<String, String>, Kind, Vec<
     let mut seen = BTreeMap::new();
     let mut budget = MAX_ZIP_FILE;
     let mut too_large = false;
-    for (name, kind, data) in entries {
+    for Entry { name, kind, size, body } in entries {
         let p = match name {
             Ok(p) => p,
             Err(lossy) => {
@@ -485,7 +515,6 @@ fn check_files(origin: &Origin, entries: Vec<(Result<String, String>, Kind, Vec<
             }
             Kind::Regular => {}
         }
-        let size = data.len() as u64;
         if size <= budget {
             budget -= size;
         } else {
@@ -499,7 +528,7 @@ fn check_files(origin: &Origin, entries: Vec<(Result<String, String>, Kind, Vec<
             invalid.push(format!("{p}: LICENSE file too large (max size is {MAX_LICENSE} bytes)"));
             continue;
         }
-        valid.push((p, data));
+        valid.push((p, body));
     }
     if too_large {
         return Err(VcsZipError::TooLarge { origin: origin.boxed(), what: "module source tree" });
