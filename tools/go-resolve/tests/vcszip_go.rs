@@ -181,6 +181,18 @@ fn cases(w: &World) -> Vec<Case> {
     );
     let (old_url, old_commit) =
         w.repo("old.git", &[("LICENSE", MIT), ("old.go", "package old\n\nfunc Old() int { return 1 }\n")], "v2.0.0");
+    // A major version in its own directory (etcd's client/v3): tag prefix without the major element, the zip from
+    // client/v3, the root LICENSE copied in.
+    let (majorsub_url, majorsub_commit) = w.repo(
+        "majorsub.git",
+        &[
+            ("LICENSE", APACHE),
+            ("client/go.mod", "module example.com/majorsub.git/client\n"),
+            ("client/v3/go.mod", "module example.com/majorsub.git/client/v3\n\ngo 1.19\n"),
+            ("client/v3/client.go", "package client\n\nfunc Client() int { return 3 }\n"),
+        ],
+        "client/v3.1.0",
+    );
     vec![
         Case { module: mv("example.com/root.git", "v1.0.0"), fact: GitFact::new(&root_url, &root_commit, "", "") },
         Case {
@@ -194,6 +206,10 @@ fn cases(w: &World) -> Vec<Case> {
         Case {
             module: mv("example.com/old.git", "v2.0.0+incompatible"),
             fact: GitFact::new(&old_url, &old_commit, "", ""),
+        },
+        Case {
+            module: mv("example.com/majorsub.git/client/v3", "v3.1.0"),
+            fact: GitFact::new(&majorsub_url, &majorsub_commit, "refs/tags/client/v3.1.0", "client/v3"),
         },
     ]
 }
@@ -253,16 +269,16 @@ fn offline_vcs_zips_equal_the_go_commands_direct_downloads_and_feed_go_list() {
     std::fs::create_dir_all(&main).unwrap();
     std::fs::write(
         main.join("go.mod"),
-        "module example.com/main\n\ngo 1.19\n\nrequire (\n\texample.com/major.git/v2 v2.1.0\n\
+        "module example.com/main\n\ngo 1.19\n\nrequire (\n\texample.com/major.git/v2 v2.1.0\n\texample.com/majorsub.git/client/v3 v3.1.0\n\
          \texample.com/mono.git/sub v1.2.0\n\texample.com/old.git v2.0.0+incompatible\n\texample.com/root.git v1.0.0\n)\n",
     )
     .unwrap();
     std::fs::write(main.join("go.sum"), go_sum).unwrap();
     std::fs::write(
         main.join("main.go"),
-        "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/major.git/v2\"\n\t\"example.com/mono.git/sub\"\n\
+        "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/major.git/v2\"\n\tclient \"example.com/majorsub.git/client/v3\"\n\t\"example.com/mono.git/sub\"\n\
          \t\"example.com/old.git\"\n\t\"example.com/root.git\"\n)\n\n\
-         func main() { fmt.Println(root.Root(), sub.Sub(), major.Major(), old.Old()) }\n",
+         func main() { fmt.Println(root.Root(), sub.Sub(), major.Major(), old.Old(), client.Client()) }\n",
     )
     .unwrap();
     let mut env = w.go_env();
@@ -274,7 +290,7 @@ fn offline_vcs_zips_equal_the_go_commands_direct_downloads_and_feed_go_list() {
         assert!(deps.lines().any(|l| l == c.module.to_string()), "{} linked: {deps}", c.module);
     }
     w.run(&main, "go", &["build", "-o", w.path("main-bin").to_str().unwrap(), "."], &env);
-    assert_eq!(w.run(&main, w.path("main-bin").to_str().unwrap(), &[], &[]), "root sub 2 1");
+    assert_eq!(w.run(&main, w.path("main-bin").to_str().unwrap(), &[], &[]), "root sub 2 1 3");
 }
 
 #[test]
@@ -306,4 +322,34 @@ fn offline_vcs_zip_refused_when_go_sum_disagrees_and_nothing_is_written() {
     gone.commit = "0123456789012345678901234567890123456789".into();
     let e = vcszip::read_module(&repo, &c.module, &gone).unwrap_err().to_string();
     assert!(e.contains("example.com/mono.git/sub@v1.2.0") && e.contains(&gone.commit), "{e}");
+}
+
+#[test]
+fn offline_vcs_zip_refuses_what_the_go_command_refuses() {
+    let w = World::new();
+    let (url, commit) = w.repo(
+        "clash.git",
+        &[("go.mod", "module example.com/clash.git\n"), ("Doc.go", "package clash\n"), ("doc.go", "package clash\n")],
+        "v1.0.0",
+    );
+    let mut env = w.go_env();
+    env.push(("GOPROXY", "direct".into()));
+    env.push(("GOMODCACHE", w.path("gomodcache-direct").display().to_string()));
+    let dir = w.path("outside");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::new("go")
+        .current_dir(&dir)
+        .args(["mod", "download", "-json", "example.com/clash.git@v1.0.0"])
+        .envs(env)
+        .env("GIT_CONFIG_GLOBAL", &w.gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", w.path("home"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && said.contains("case-insensitive file name collision"), "go: {said}");
+    let repo = CachedRepo::open(&w.path("resolve-cache"), &url).unwrap();
+    let m = mv("example.com/clash.git", "v1.0.0");
+    let e = vcszip::read_module(&repo, &m, &GitFact::new(&url, &commit, "", "")).unwrap_err().to_string();
+    assert!(e.contains("case-insensitive file name collision") && e.contains("example.com/clash.git@v1.0.0"), "{e}");
 }
