@@ -695,6 +695,52 @@ mod tests {
         assert!(is_clean("a/b") && !is_clean("a//b") && !is_clean("./a") && !is_clean("a/"));
     }
 
+    fn entry(name: &str, kind: Kind, size: u64) -> Entry {
+        Entry { name: Ok(name.into()), kind, size, body: Body::Data(Vec::new()) }
+    }
+
+    fn origin() -> Origin {
+        Origin { module: "example.com/m@v1.0.0".into(), repo: "r".into(), commit: "c".into(), subdir: String::new() }
+    }
+
+    #[test]
+    fn nested_modules_sizes_and_names_as_zip_create_judges_them() {
+        let o = origin();
+        let (valid, omitted) = check_files(
+            &o,
+            vec![
+                entry("go.mod", Kind::Regular, 10),
+                entry("a/GO.MOD", Kind::Regular, 1),
+                entry("a/x.go", Kind::Regular, 1),
+                // A symlinked go.mod marks no nested module (x/mod looks at regular files only).
+                entry("b/go.mod", Kind::Symlink, 1),
+                entry("b/y.go", Kind::Regular, 1),
+                entry(".hg_archival.txt", Kind::Regular, 1),
+                entry("c/.hg_archival.txt", Kind::Regular, 1),
+                entry("fifo", Kind::Irregular, 0),
+            ],
+        )
+        .unwrap();
+        let names: Vec<&str> = valid.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["go.mod", "b/y.go", "c/.hg_archival.txt"]);
+        assert_eq!(omitted.len(), 5, "{omitted:?}");
+        let err = |entries| check_files(&o, entries).unwrap_err().to_string();
+        assert!(err(vec![entry("Go.mod", Kind::Regular, 1)]).contains("lowercase"));
+        assert!(err(vec![entry("go.mod", Kind::Regular, MAX_GO_MOD + 1)]).contains("go.mod file too large"));
+        assert!(err(vec![entry("LICENSE", Kind::Regular, MAX_LICENSE + 1)]).contains("LICENSE file too large"));
+        // Only the module root's LICENSE is limited.
+        check_files(&o, vec![entry("x/LICENSE", Kind::Regular, MAX_LICENSE + 1)]).unwrap();
+        let big = vec![entry("a", Kind::Regular, MAX_ZIP_FILE), entry("b", Kind::Regular, 1)];
+        assert!(err(big).contains("module source tree too large"));
+        let e = err(vec![Entry {
+            name: Err("\u{fffd}.go".into()),
+            kind: Kind::Regular,
+            size: 1,
+            body: Body::Data(vec![]),
+        }]);
+        assert!(e.contains("invalid UTF-8") && e.contains("example.com/m@v1.0.0 from r@c"), "{e}");
+    }
+
     #[test]
     fn commit_times_as_the_go_command_writes_them() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
