@@ -5,7 +5,9 @@
 # shim; go.sum written by Debian's go command; scripts/version.sh; manifests/traefik.yaml; cmd/server; a file
 # importing a module only without the build tag urfave_cli_no_docs), a module proxy and a chart server on
 # 127.0.0.1 (serve.py: HTTP for bump, HTTPS for BitBake), git repositories for runc and the CNI plugins, the
-# release's assets (sha256sum-<arch>.txt, k3s-images.txt).
+# release's assets (sha256sum-<arch>.txt, k3s-images.txt), and a git-only fork module in a subdirectory (a replace,
+# like k3s's k8s.io/* staging modules) that bump's offline go list reads from a zip made from git and BitBake
+# fetches with gomodgit://.
 # Then: `k3s-bake bump k3s v1.36.3+k3s1` into a copy of the layer (a failing run first: the copy is unchanged),
 # `gen --check` on the result, BitBake's real gomod:// fetchers on the rendered includes (licence files extracted
 # and md5-checked), and Debian's Go building the fake k3s and the shim with GOPROXY=off from what BitBake unpacked.
@@ -100,7 +102,26 @@ printf 'var f = cli.StringFlag{\n\tName: "token,t",\n}\n' > "$K/pkg/cli/cmds/age
 printf 'var f = cli.StringFlag{\n\tName: "cluster-cidr",\n}\n' > "$K/pkg/cli/cmds/server.go"
 printf 'check_flags NAMESPACES NET_NS PID_NS\n' > "$K/contrib/util/check-config.sh"
 mkdir -p "$K/scripts/airgap" && printf 'docker.io/rancher/mirrored-pause:3.6\n' > "$K/scripts/airgap/image-list.txt"
-(cd "$K" && GOPATH=$W/tidy GOFLAGS=-mod=mod GOPROXY="file://$P" go mod tidy)
+# A module only available from git, as k3s's k8s.io/* staging modules replaced to the k3s-io/kubernetes fork: no
+# proxy has it, its directory has no LICENSE (the root's goes into the zip) and holds a nested module, a vendor
+# directory and a symlink the go command leaves out. The go command fetches the VCS-qualified path with git itself
+# (GIT_CONFIG_GLOBAL: a temporary file with an insteadOf rewrite to the local repository, never the user's).
+KUBE=$W/git/kubernetes.git
+mkdir -p "$KUBE/staging/src/k8s.io/api/nested" "$KUBE/staging/src/k8s.io/api/vendor/example.org/v"
+printf 'module k8s.io/kubernetes\n\ngo 1.19\n' > "$KUBE/go.mod"; apache > "$KUBE/LICENSE"
+printf 'module k8s.io/api\n\ngo 1.19\n' > "$KUBE/staging/src/k8s.io/api/go.mod"
+printf 'package api\n\nconst Version = "v1"\n' > "$KUBE/staging/src/k8s.io/api/api.go"
+printf 'module k8s.io/api/nested\n' > "$KUBE/staging/src/k8s.io/api/nested/go.mod"
+printf 'package nested\n' > "$KUBE/staging/src/k8s.io/api/nested/n.go"
+printf 'package v\n' > "$KUBE/staging/src/k8s.io/api/vendor/example.org/v/v.go"
+ln -s api.go "$KUBE/staging/src/k8s.io/api/link.go"
+git -C "$KUBE" init -q && git -C "$KUBE" add -A && git -C "$KUBE" commit -qm v1.36.2-k3s1
+git -C "$KUBE" tag -a -m api staging/src/k8s.io/api/v1.36.2-k3s1
+printf 'package main\n\nimport (\n\t"fmt"\n\n\t"k8s.io/api"\n)\n\nfunc init() { fmt.Println("api", api.Version) }\n' > "$K/cmd/server/kube.go"
+printf '\nrequire k8s.io/api v0.36.2\n\nreplace k8s.io/api => gitonly.test/k3s-io/kubernetes.git/staging/src/k8s.io/api v1.36.2-k3s1\n' >> "$K/go.mod"
+printf '[url "file://%s"]\n\tinsteadOf = https://gitonly.test/k3s-io/kubernetes\n' "$KUBE" > "$W/insteadof.gitconfig"
+(cd "$K" && GOPATH=$W/tidy GOFLAGS=-mod=mod GOPROXY="file://$P,direct" GOPRIVATE=gitonly.test \
+    GIT_CONFIG_GLOBAL=$W/insteadof.gitconfig GIT_CONFIG_NOSYSTEM=1 go mod tidy)
 git -C "$K" add . && git -C "$K" commit -qm "bump deps" && git -C "$K" tag -a -m v1.36.3+k3s1 v1.36.3+k3s1
 TAG_COMMIT=$(git -C "$K" rev-parse HEAD)
 echo past > "$K/after" && git -C "$K" add . && git -C "$K" commit -qm "after the tag"
@@ -125,7 +146,8 @@ snapshot > "$W/before.sum"
 bump() {
     "$BAKE" --root "$L" bump k3s "$@" --mirror "k3s=file://$K" --mirror "runc=file://$W/git/runc" \
         --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" \
-        --goproxy "http://$HTTP" --cache "$W/cache" --scratch "$W/scratch" --quiet
+        --goproxy "http://$HTTP,direct" --repo "gitonly.test/k3s-io/kubernetes.git=file://$KUBE" \
+        --cache "$W/cache" --scratch "$W/scratch" --quiet
 }
 "$BAKE" --root "$L" bump --check --mirror "k3s=file://$K" --mirror "runc=file://$W/git/runc" \
     --mirror "cni-plugins=file://$W/git/cni" --mirror "flannel-cni-plugin=file://$W/git/flannel" | tee "$W/check.out"
@@ -155,13 +177,19 @@ grep -q 'gomod://example.com/docs;version=v1.0.0;sha256sum=' "$I/k3s-go-mods.inc
 if grep -q 'example.com/docs' "$I/k3s-licenses.inc"; then say "docs is linked only without urfave_cli_no_docs"; exit 1; fi
 grep -q 'BSD-3-Clause' "$I/k3s-licenses.inc" && { say "BSD-3-Clause listed"; exit 1; }
 
+# The git-only module went through bump's offline go list (a zip made from git, checked against go.sum): a
+# gomodgit source with its subdir, licensed by the root's LICENSE.
+grep -q "gomodgit://gitonly.test/k3s-io/kubernetes.git/staging/src/k8s.io/api;version=v1.36.2-k3s1;repo=$KUBE;srcrev=$(git -C "$KUBE" rev-parse HEAD);protocol=file;subdir=staging/src/k8s.io/api" "$I/k3s-go-mods.inc"
+grep -q 'gitonly.test/k3s-io/kubernetes.git/staging/src/k8s.io/api@v1.36.2-k3s1/LICENSE' "$I/k3s-licenses.inc"
+
 # --- 5. BitBake's fetchers, then Debian's Go builds the fake k3s from what they unpacked ---------------------------
-bbfetch "$I/k3s-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "127.0.0.1" --licenses "$I/k3s-licenses.inc"
+# gomodgit checks the module's host (gitonly.test); the repository itself is a local path.
+bbfetch "$I/k3s-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "127.0.0.1 gitonly.test" --licenses "$I/k3s-licenses.inc"
 git -C "$K" checkout -q "$TAG_COMMIT"
 TAGS=$(sed -n 's/^K3S_GO_TAGS ?= "\(.*\)"/\1/p' "$L/recipes-containers/k3s/k3s_git.bb")
 (cd "$K" && GOMODCACHE="$W/unpack/pkg/mod" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
     go build -tags "$TAGS" -o "$W/k3s" ./cmd/server &&
     GOMODCACHE="$W/unpack/pkg/mod" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
     go build -tags "$TAGS" -o "$W/shim" github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2)
-[ "$("$W/k3s")" = "k3s says hello" ] && [ "$("$W/shim")" = "shim" ]
+[ "$("$W/k3s")" = "$(printf 'api v1\nk3s says hello')" ] && [ "$("$W/shim")" = "shim" ]
 say "ok"

@@ -10,6 +10,7 @@
 pub mod dirhash;
 pub mod proxy;
 pub mod vcs;
+pub mod vcszip;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

@@ -1,7 +1,9 @@
 //! The module set the build links, as the go command computes it, offline over what resolve downloaded.
 //!
 //! The go command reads a `file://` GOPROXY laid out from resolve's content cache: each go.sum module version's
-//! `.mod` (the proxy's, or the go.mod inside its zip, which is the same file) and `.zip`; go.sum checks both. Then
+//! `.mod` (the proxy's, or the go.mod inside its zip, which is the same file) and `.zip`; go.sum checks both. A
+//! module only available from git (a gomodgit fact: k3s's forks, the k3s-io/kubernetes staging modules) gets
+//! its proxy files made from the cached repository at its commit, as the go command would for `GOPROXY=direct`. Then
 //! `go list -deps -tags <K3S_GO_TAGS> -f <GO_LIST_FORMAT> <main packages>` per target architecture (the recipe
 //! serves every machine) prints the modules providing linked packages. `GOFLAGS=-mod=mod`, `GOSUMDB=off`, no
 //! network (`GOPROXY` is the directory only).
@@ -11,9 +13,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use go_facts::ModuleVersion;
 use go_facts::linked::{GO_LIST_FORMAT, LinkedSet};
 use go_facts::render::Need;
+use go_facts::{Facts, ModuleVersion};
 
 use crate::BumpError;
 
@@ -33,42 +35,67 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> BumpError {
     move |e| BumpError::step(what, e)
 }
 
-/// Lays out a file:// module proxy at `dir` for `needs`, from the resolve cache `download/`.
-pub fn file_proxy(cache: &Path, needs: &BTreeMap<ModuleVersion, Need>, dir: &Path) -> Result<(), BumpError> {
-    let mut missing = Vec::new();
+/// Lays out a file:// module proxy at `dir` for `needs`: from the resolve cache's `download/` (proxy downloads) or,
+/// for a module version whose facts are git-sourced (a gomodgit fact, no proxy download), made from the cache's bare
+/// repository at the fact's commit the way the go command makes a `direct` download (`go_resolve::vcszip`), each
+/// checked against go.sum's `h1:` lines (`sums`) before it is written. Every file is written atomically; every
+/// module version that cannot be served is named, all together.
+pub fn file_proxy(
+    cache: &Path,
+    facts: &Facts,
+    sums: &BTreeMap<ModuleVersion, gomod::SumEntry>,
+    needs: &BTreeMap<ModuleVersion, Need>,
+    dir: &Path,
+) -> Result<(), BumpError> {
+    let mut failed = Vec::new();
     for (m, need) in needs {
         let ep = gomod::escape_path(&m.path).map_err(|e| BumpError::Msg(format!("{m}: {e}")))?;
         let ev = gomod::escape_version(&m.version).map_err(|e| BumpError::Msg(format!("{m}: {e}")))?;
         let src = cache.join("download").join(&ep).join("@v");
         let dst = dir.join(&ep).join("@v");
-        std::fs::create_dir_all(&dst).map_err(io(format!("creating {}", dst.display())))?;
         let zip = src.join(format!("{ev}.zip"));
         let module_file = src.join(format!("{ev}.mod"));
+        let downloaded = if *need == Need::Zip { zip.is_file() } else { module_file.is_file() || zip.is_file() };
+        if !downloaded {
+            match facts.modules.get(m).and_then(|f| f.git.as_ref()) {
+                Some(g) => {
+                    let made = go_resolve::vcs::CachedRepo::open(cache, &g.repo)
+                        .map_err(|e| go_resolve::error_chain(&e))
+                        .and_then(|repo| {
+                            go_resolve::vcszip::write_proxy_files(&repo, m, g, *need, sums.get(m), &dst)
+                                .map_err(|e| go_resolve::error_chain(&e))
+                        });
+                    if let Err(e) = made {
+                        failed.push(e);
+                    }
+                }
+                None => failed.push(format!("{m}: neither a proxy download in the resolve cache nor a git fact")),
+            }
+            continue;
+        }
         let gomod = if module_file.is_file() {
             std::fs::read(&module_file).map_err(io(format!("reading {}", module_file.display())))?
-        } else if zip.is_file() {
-            go_mod_in_zip(&zip, m)?
         } else {
-            missing.push(m.to_string());
-            continue;
+            go_mod_in_zip(&zip, m)?
         };
-        std::fs::write(dst.join(format!("{ev}.mod")), gomod).map_err(io(format!("writing {}", dst.display())))?;
-        std::fs::write(dst.join(format!("{ev}.info")), format!("{{\"Version\":\"{}\"}}\n", m.version))
-            .map_err(io(format!("writing {}", dst.display())))?;
+        let put = |name: String, data: &[u8]| {
+            let p = dst.join(name);
+            std::fs::create_dir_all(&dst)
+                .and_then(|()| k3s_atomic::write(&p, data, 0o644))
+                .map_err(io(format!("writing {}", p.display())))
+        };
         if *need == Need::Zip {
-            if !zip.is_file() {
-                missing.push(format!("{m} (zip)"));
-                continue;
-            }
-            std::fs::copy(&zip, dst.join(format!("{ev}.zip"))).map_err(io(format!("copying {}", zip.display())))?;
+            let data = std::fs::read(&zip).map_err(io(format!("reading {}", zip.display())))?;
+            put(format!("{ev}.zip"), &data)?;
         }
+        put(format!("{ev}.mod"), &gomod)?;
+        put(format!("{ev}.info"), format!("{{\"Version\":\"{}\"}}\n", m.version).as_bytes())?;
     }
-    if !missing.is_empty() {
+    if !failed.is_empty() {
         return Err(BumpError::Msg(format!(
-            "{} module version(s) are not in the resolve cache as proxy files (a git-only source cannot feed `go \
-             list` offline):\n  {}",
-            missing.len(),
-            missing.join("\n  ")
+            "{} module version(s) cannot be served to the offline `go list`:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
         )));
     }
     Ok(())

@@ -225,7 +225,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
 
     // 3. The linked set (go list, offline over the resolved cache) and the licences of exactly that set.
     let proxy = work.0.join("goproxy");
-    golist::file_proxy(&ropts.cache, &need, &proxy)?;
+    golist::file_proxy(&ropts.cache, &facts, &ropts.sums, &need, &proxy)?;
     let modcache = golist::ModCache(work.0.join("gomodcache"));
     let shim_tags: Vec<String> =
         go_tags.iter().map(|t| if t == "netcgo" { "netgo".to_owned() } else { t.clone() }).collect();

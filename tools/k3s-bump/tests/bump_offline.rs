@@ -106,6 +106,8 @@ struct World {
     tip: String,
     runc_commit: String,
     chart_sha: String,
+    kube_url: String,
+    kube_commit: String,
 }
 
 /// Builds the fake k3s, its proxy, charts, pin repositories and a layer (spec, recipe, old facts) to bump.
@@ -225,6 +227,47 @@ fn world() -> World {
         "docker.io/rancher/klipper-helm:v0.9.11\ndocker.io/rancher/mirrored-pause:3.6\n",
     );
     write(&k.join("contrib/util/check-config.sh"), "check_flags NAMESPACES NET_NS \\\n  PID_NS BRAND_NEW_OPTION\n");
+    // A module only available from git, as k3s's k8s.io/* staging modules replaced to the k3s-io/kubernetes fork
+    // (gomodgit facts with a subdir): no proxy has it, its directory has no LICENSE (the root's goes into the zip),
+    // and it holds a nested module, a vendor directory and a symlink the go command's zip leaves out.
+    let kube = t.path().join("repos/kubernetes.git");
+    std::fs::create_dir_all(&kube).unwrap();
+    run(&kube, "git", &["init", "-q", "-b", "master"], &[]);
+    for (f, body) in [
+        ("go.mod", "module k8s.io/kubernetes\n\ngo 1.19\n"),
+        ("LICENSE", APACHE),
+        ("staging/src/k8s.io/api/go.mod", "module k8s.io/api\n\ngo 1.19\n"),
+        ("staging/src/k8s.io/api/api.go", "package api\n\nconst Version = \"v1\"\n"),
+        ("staging/src/k8s.io/api/nested/go.mod", "module k8s.io/api/nested\n"),
+        ("staging/src/k8s.io/api/nested/n.go", "package nested\n"),
+        ("staging/src/k8s.io/api/vendor/example.org/v/v.go", "package v\n"),
+    ] {
+        write(&kube.join(f), body);
+    }
+    std::os::unix::fs::symlink("api.go", kube.join("staging/src/k8s.io/api/link.go")).unwrap();
+    run(&kube, "git", &["add", "-A"], &[]);
+    run(&kube, "git", &["commit", "-q", "-m", "v1.36.2-k3s1"], &[]);
+    run(&kube, "git", &["tag", "-a", "-m", "api", "staging/src/k8s.io/api/v1.36.2-k3s1"], &[]);
+    let kube_commit = run(&kube, "git", &["rev-parse", "HEAD"], &[]);
+    let kube_url = format!("file://{}", kube.display());
+    write(&k.join("cmd/server/kube.go"), "package main\n\nimport _ \"k8s.io/api\"\n");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(k.join("go.mod"))
+        .unwrap()
+        .write_all(
+            b"\nrequire k8s.io/api v0.36.2\n\n\
+              replace k8s.io/api => example.com/k3s-io/kubernetes.git/staging/src/k8s.io/api v1.36.2-k3s1\n",
+        )
+        .unwrap();
+    // The go command fetches the VCS-qualified path with git itself (no go-get lookup); a temporary global git
+    // configuration points https://example.com/k3s-io/ at the local repositories.
+    let gitconfig = t.path().join("gitconfig");
+    std::fs::write(
+        &gitconfig,
+        format!("[url \"file://{}/repos/\"]\n\tinsteadOf = https://example.com/k3s-io/\n", t.path().display()),
+    )
+    .unwrap();
     // go.sum as the go command writes it (GOFLAGS=-mod=mod: the real h1: hashes bump checks downloads against).
     let gocache = t.path().join("gomodcache-tidy");
     let goenv = vec![
@@ -235,6 +278,10 @@ fn world() -> World {
         ("GOTOOLCHAIN", "local".into()),
         ("GOPRIVATE", String::new()),
     ];
+    let mut goenv = goenv;
+    goenv.push(("GOPROXY", format!("http://{base}/proxy,direct")));
+    goenv.push(("GIT_CONFIG_GLOBAL", gitconfig.display().to_string()));
+    goenv.push(("GIT_CONFIG_NOSYSTEM", "1".into()));
     run(&k, "go", &["mod", "tidy", "-e"], &goenv);
     let _ = Command::new("chmod").arg("-R").arg("u+w").arg(&gocache).status();
     run(&k, "git", &["add", "."], &[]);
@@ -280,10 +327,10 @@ fn world() -> World {
         release_base: Some(format!("http://{base}/releases")),
         go: "go".into(),
         resolve: go_resolve::Options {
-            goproxy: go_resolve::proxy::parse_goproxy(&format!("http://{base}/proxy")).unwrap(),
+            goproxy: go_resolve::proxy::parse_goproxy(&format!("http://{base}/proxy,direct")).unwrap(),
             noproxy: vec![],
             insecure: vec![],
-            repo_map: vec![],
+            repo_map: vec![("example.com/k3s-io/kubernetes.git".into(), kube_url.clone())],
             cache: t.path().join("cache"),
             jobs: 4,
             retries: 1,
@@ -294,7 +341,7 @@ fn world() -> World {
         },
         scratch: t.path().join("scratch"),
     };
-    World { _t: t, layer, opts, tag_commit, tip, runc_commit, chart_sha }
+    World { _t: t, layer, opts, tag_commit, tip, runc_commit, chart_sha, kube_url, kube_commit }
 }
 
 fn mv(p: &str, v: &str) -> ModuleVersion {
@@ -330,6 +377,16 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
     assert_eq!(lic(&mv("example.com/dep", "v1.0.0")), ["MIT"]);
     assert!(f.modules[&mv("example.com/k3s-io/containerd/v2", "v2.0.0-k3s1")].zip_sha256.is_some(), "the fork");
     assert_eq!(lic(&mv("example.com/k3s-io/containerd/v2", "v2.0.0-k3s1")), ["Apache-2.0"], "the shim links the fork");
+    // The git-only module went through go list (served from a zip made from git) and is licensed by the root's
+    // LICENSE, which the go command copies into a subdirectory module's zip.
+    let api = &f.modules[&mv("example.com/k3s-io/kubernetes.git/staging/src/k8s.io/api", "v1.36.2-k3s1")];
+    let g = api.git.as_ref().expect("a git fact");
+    assert_eq!(
+        (g.repo.as_str(), g.commit.as_str(), g.subdir.as_str()),
+        (w.kube_url.as_str(), w.kube_commit.as_str(), "staging/src/k8s.io/api")
+    );
+    assert!(api.zip_sha256.is_none(), "no proxy has it");
+    assert_eq!(api.licenses.values().map(|l| l.spdx.as_str()).collect::<Vec<_>>(), ["Apache-2.0"], "linked");
     let docs = &f.modules[&mv("example.com/docs", "v1.0.0")];
     assert!(docs.zip_sha256.is_some(), "in go.sum: fetched");
     assert!(docs.licenses.is_empty(), "reachable only without urfave_cli_no_docs: not linked, not licensed");
