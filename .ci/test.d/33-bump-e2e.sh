@@ -4,13 +4,17 @@
 # release-1.36 whose tip is one commit past the tag; go.mod with a replace to a containerd fork that holds the
 # shim; go.sum written by Debian's go command; scripts/version.sh; manifests/traefik.yaml; cmd/server; a file
 # importing a module only without the build tag urfave_cli_no_docs), a module proxy and a chart server on
-# 127.0.0.1 (serve.py: HTTP for bump, HTTPS for BitBake), git repositories for runc and the CNI plugins, the
-# release's assets (sha256sum-<arch>.txt, k3s-images.txt), and a git-only fork module in a subdirectory (a replace,
-# like k3s's k8s.io/* staging modules) that bump's offline go list reads from a zip made from git and BitBake
-# fetches with gomodgit://.
+# 127.0.0.1 (serve.py: HTTP for bump and the charts, HTTPS for gomod://), git repositories for runc and the CNI
+# plugins (each tag placed so that only one branch holds it), the release's assets (sha256sum-<arch>.txt,
+# k3s-images.txt), and a git-only fork module in a subdirectory (a replace, like k3s's k8s.io/* staging modules)
+# that bump's offline go list reads from a zip made from git and BitBake fetches with gomodgit://.
 # Then: `k3s-bake bump k3s v1.36.3+k3s1` into a copy of the layer (a failing run first: the copy is unchanged),
-# `gen --check` on the result, BitBake's real gomod:// fetchers on the rendered includes (licence files extracted
-# and md5-checked), and Debian's Go building the fake k3s and the shim with GOPROXY=off from what BitBake unpacked.
+# `gen --check` on the result, the new traefik chart version and sha256 rendered into k3s-charts.inc and fetched
+# by BitBake's real parser and wget fetcher from the chart server (and refused once the served archive differs),
+# the branch= bump chose for runc / the CNI plugins / flannel's plugin fetched with SRCREV by BitBake's real git
+# fetcher from the local repositories (and the old choice for runc, a release branch without the tag, refused),
+# BitBake's real gomod:// fetchers on the rendered includes (licence files extracted and md5-checked), and Debian's
+# Go building the fake k3s and the shim with GOPROXY=off from what BitBake unpacked.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -125,9 +129,19 @@ printf '[url "file://%s"]\n\tinsteadOf = https://gitonly.test/k3s-io/kubernetes\
 git -C "$K" add . && git -C "$K" commit -qm "bump deps" && git -C "$K" tag -a -m v1.36.3+k3s1 v1.36.3+k3s1
 TAG_COMMIT=$(git -C "$K" rev-parse HEAD)
 echo past > "$K/after" && git -C "$K" add . && git -C "$K" commit -qm "after the tag"
-for p in runc:v1.4.3 cni:v1.9.2 flannel:v1.9.2-flannel1; do
-    d=$W/git/${p%%:*}; mkdir -p "$d"; echo "${p#*:}" > "$d/README"
-    git -C "$d" init -q && git -C "$d" add . && git -C "$d" commit -qm release && git -C "$d" tag -a -m "${p#*:}" "${p#*:}"
+# Where each tag is decides the branch bump must name (BitBake's git fetcher needs a branch= holding SRCREV):
+# runc's tag on main behind a release-1.4 cut before it (the spec's branch: a branch that merely exists is not
+# enough), the CNI plugins' on release-1.9 only (main went on without it), flannel's on main.
+for p in runc:v1.4.3:stale-release-1.4 cni:v1.9.2:on-release-1.9 flannel:v1.9.2-flannel1:main; do
+    IFS=: read -r name tag layout <<<"$p"
+    d=$W/git/$name; mkdir -p "$d"; echo base > "$d/README"
+    git -C "$d" init -q && git -C "$d" add . && git -C "$d" commit -qm base
+    case $layout in
+        stale-release-1.4) git -C "$d" branch release-1.4 ;;
+        on-release-1.9) git -C "$d" checkout -q -b release-1.9 ;;
+    esac
+    echo "$tag" > "$d/README" && git -C "$d" commit -qam release && git -C "$d" tag -a -m "$tag" "$tag"
+    if [ "$layout" = on-release-1.9 ]; then git -C "$d" checkout -q main && git -C "$d" commit -q --allow-empty -m later; fi
 done
 
 # --- 3. serve on 127.0.0.1 --------------------------------------------------------------------------------------
@@ -182,7 +196,45 @@ grep -q 'BSD-3-Clause' "$I/k3s-licenses.inc" && { say "BSD-3-Clause listed"; exi
 grep -q "gomodgit://gitonly.test/k3s-io/kubernetes.git/staging/src/k8s.io/api;version=v1.36.2-k3s1;repo=$KUBE;srcrev=$(git -C "$KUBE" rev-parse HEAD);protocol=file;subdir=staging/src/k8s.io/api" "$I/k3s-go-mods.inc"
 grep -q 'gitonly.test/k3s-io/kubernetes.git/staging/src/k8s.io/api@v1.36.2-k3s1/LICENSE' "$I/k3s-licenses.inc"
 
-# --- 5. BitBake's fetchers, then Debian's Go builds the fake k3s from what they unpacked ---------------------------
+# --- 5a. traefik's charts: the bump's chart facts rendered into k3s-charts.inc, fetched by BitBake's wget fetcher ----
+CHART_SHA=$(sha256sum "$P/charts/traefik/traefik-40.0.0+up40.0.0.tgz" | cut -d' ' -f1)
+grep -q "  traefik: 39.0.501+up39.0.5 → 40.0.0+up40.0.0 (sha256 888de9d09876 → ${CHART_SHA:0:12})" "$W/bump.out"
+grep -q "^chart	traefik	40.0.0+up40.0.0	$CHART_SHA$" "$I/k3s-upstream-facts.tsv"
+grep -q "^K3S_TRAEFIK_CHART_VERSION\[traefik\] = \"40.0.0+up40.0.0\"$" "$I/k3s-charts.inc"
+grep -q "^SRC_URI\[traefik.sha256sum\] = \"$CHART_SHA\"$" "$I/k3s-charts.inc"
+if grep -q '39.0.501' "$I/k3s-charts.inc"; then say "the old chart version is still rendered"; exit 1; fi
+git -C "$K" show "$TAG_COMMIT:manifests/traefik.yaml" > "$W/traefik.yaml"
+# BitBake's PREMIRRORS layout: one flat directory of archives (the chart server's copy of k3s-charts' assets).
+mkdir -p "$P/chart-mirror" && cp "$P"/charts/*/*.tgz "$P/chart-mirror/"
+bbcharts() {
+    python3 "$E2E/bbcharts.py" "$L" "http://$HTTP/chart-mirror" "$@" >"$W/bbcharts.log" 2>&1 ||
+        { cat "$W/bbcharts.log" >&2; return 1; }
+    grep "^bbcharts:" "$W/bbcharts.log"
+}
+bbcharts "$W/bbcharts-ok" "$W/traefik.yaml"
+grep -qE 'GET /chart-mirror/traefik-crd-40[.]0[.]0[^ ]*[.]tgz HTTP/1[.][01]" 200' "$W/access.log" || { cat "$W/access.log"; exit 1; }
+# The chart server now serves another traefik archive under the same name (republished upstream): BitBake refuses
+# it against the rendered sha256 (a fresh DL_DIR, so nothing cached passes).
+echo republished > "$P/chart-mirror/traefik-40.0.0+up40.0.0.tgz"
+bbcharts "$W/bbcharts-bad" "$W/traefik.yaml" --expect-checksum-failure
+
+# --- 5b. the other pins' branch= and SRCREV through BitBake's git fetcher (PREMIRRORS to the local repositories) -----
+grep -q '^RUNC_GIT_URI = "git://github.com/opencontainers/runc.git;protocol=https;branch=main"$' "$L/conf/include/k3s-spec.inc"
+grep -q '^CNI_PLUGINS_GIT_URI = ".*;branch=release-1.9"$' "$L/conf/include/k3s-spec.inc"
+bbpins() {
+    python3 "$E2E/bbpins.py" "$L" "$@" "git://github.com/opencontainers/runc.git=$W/git/runc" \
+        "git://github.com/containernetworking/plugins.git=$W/git/cni" \
+        "git://github.com/flannel-io/cni-plugin.git=$W/git/flannel" >"$W/bbpins.log" 2>&1 ||
+        { cat "$W/bbpins.log" >&2; return 1; }
+    grep "^bbpins:" "$W/bbpins.log"
+}
+bbpins "$W/bbpins-ok"
+# The branch the old bump named for runc (release-1.4: on the remote, without the tag) is refused by BitBake.
+cp -a "$L" "$W/layer-old-branch"
+sed -i 's|^RUNC_GIT_URI = "\(.*\);branch=main"$|RUNC_GIT_URI = "\1;branch=release-1.4"|' "$W/layer-old-branch/conf/include/k3s-spec.inc"
+L=$W/layer-old-branch bbpins "$W/bbpins-bad" --expect-failure
+
+# --- 5c. BitBake's gomod fetchers, then Debian's Go builds the fake k3s from what they unpacked ---------------------
 # gomodgit checks the module's host (gitonly.test); the repository itself is a local path.
 bbfetch "$I/k3s-go-mods.inc" "$HTTPS" "$W/dl" "$W/unpack" "127.0.0.1 gitonly.test" --licenses "$I/k3s-licenses.inc"
 git -C "$K" checkout -q "$TAG_COMMIT"

@@ -39,16 +39,15 @@ require k3s-licenses.inc
 
 # Traefik's Helm charts, embedded into the binary (pkg/static) and served by the supervisor at
 # https://<server>/static/charts/, as upstream's scripts/download + scripts/build do. Fetched only when traefik is
-# deployed. Version and checksums: the charts published for k3s v1.36.2+k3s1 (as other layers building this
-# commit use them; manifests/traefik.yaml at the pin could not be read here). do_compile stops unless the charts
-# embedded are exactly the ones manifests/traefik.yaml of the fetched source references.
-K3S_TRAEFIK_CHART_VERSION = "39.0.501+up39.0.5"
+# deployed. Versions, SRC_URI entries (name= the chart) and checksums: k3s-charts.inc, rendered by `k3s-bake gen`
+# from the chart records `k3s-bake bump` reads (recipes-containers/k3s/k3s-upstream-facts.tsv, provenance there).
+# do_compile stops unless the charts embedded are exactly the ones manifests/traefik.yaml of the fetched source
+# references.
 K3S_TRAEFIK_CHART_BASE = "https://k3s.io/k3s-charts/assets"
-SRC_URI += "${@oe.utils.conditional('K3S_DEPLOY_TRAEFIK', '1', \
-    '${K3S_TRAEFIK_CHART_BASE}/traefik-crd/traefik-crd-${K3S_TRAEFIK_CHART_VERSION}.tgz;name=traefik-crd;unpack=0;subdir=charts \
-     ${K3S_TRAEFIK_CHART_BASE}/traefik/traefik-${K3S_TRAEFIK_CHART_VERSION}.tgz;name=traefik;unpack=0;subdir=charts', '', d)}"
-SRC_URI[traefik-crd.sha256sum] = "c6245bdcfd193d10ec956d90c50e0d1a3fa1bde541df80744e72eee91b054640"
-SRC_URI[traefik.sha256sum] = "888de9d098769b9199238076bee225d1b10dba1e889b0e28127eddc38cdb435b"
+require k3s-charts.inc
+# Each archive's file name carries its chart version (a chart release of its own, not PV).
+# nooelint: oelint.vars.downloadfilename
+SRC_URI += "${@d.getVar('K3S_TRAEFIK_CHARTS') if d.getVar('K3S_DEPLOY_TRAEFIK') == '1' else ''}"
 
 # k3s_distro_check: skips the recipe with a message naming the `require` line when DISTRO_FEATURES lacks systemd
 # (the units are the only supervision shipped), seccomp (containerd is built with libseccomp) or k3s.
@@ -176,7 +175,7 @@ do_compile() {
         want=$(grep -o 'static/charts/[^"/ ]*\.tgz' manifests/traefik.yaml | sed 's#.*/##' | sort -u | tr '\n' ' ')
         have=$(cd pkg/static/embed/charts && ls *.tgz | sort -u | tr '\n' ' ')
         if [ "$want" != "$have" ]; then
-            bbfatal "k3s: manifests/traefik.yaml references charts '$want' but '$have' are embedded (K3S_TRAEFIK_CHART_VERSION)"
+            bbfatal "k3s: manifests/traefik.yaml references charts '$want' but '$have' are embedded (k3s-charts.inc: run k3s-bake bump)"
         fi
     fi
     # `//go:embed embed/*` needs a file to match, and patterns skip names starting with '.' or '_' (a .keep

@@ -73,6 +73,12 @@ pub fn registry() -> Vec<Generator> {
             sources: &[crate::render::airgap_inc::FACTS, SPEC_FILE],
             render: crate::render::airgap_inc::render,
         },
+        // Traefik's charts (issue 12): the chart records bump writes into the upstream facts.
+        Generator {
+            path: crate::render::charts_inc::PATH,
+            sources: &[crate::render::charts_inc::FACTS],
+            render: crate::render::charts_inc::render,
+        },
         Generator {
             path: crate::render::data_paths_inc::PATH,
             sources: &["meta-k3s-rs/k3s-model/src/paths.rs"],
@@ -352,6 +358,7 @@ mod tests {
             crate::render::go_inc::DECISIONS,
             crate::kernel_inputs::FACTS,
             crate::render::airgap_inc::FACTS,
+            crate::render::charts_inc::FACTS,
         ] {
             let target = dir.path().join(input);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();

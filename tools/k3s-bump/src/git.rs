@@ -121,6 +121,67 @@ pub fn is_ancestor(dir: &Path, commit: &str, branch_ref: &str) -> bool {
     git(Some(dir), &["merge-base", "--is-ancestor", commit, branch_ref]).is_ok()
 }
 
+/// The remote's default branch (`git ls-remote --symref -- URL HEAD`), if it names one.
+pub fn default_branch(url: &str) -> Result<Option<String>, BumpError> {
+    let out = git(None, &["ls-remote", "--symref", "--", url, "HEAD"])?;
+    Ok(out.lines().find_map(|l| {
+        let (target, name) = l.strip_prefix("ref:")?.trim().split_once('\t')?;
+        (name.trim() == "HEAD").then(|| target.trim().strip_prefix("refs/heads/").map(str::to_owned))?
+    }))
+}
+
+/// `release-<major>.<minor>` of a version `v<major>.<minor>.<patch>[…]`, if it is one.
+pub fn release_branch(version: &str) -> Option<String> {
+    let mut n = version.strip_prefix('v')?.splitn(3, '.');
+    let (major, minor) = (n.next()?, n.next()?);
+    let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (num(major) && num(minor) && n.next().is_some()).then(|| format!("release-{major}.{minor}"))
+}
+
+/// The branch a pin's `branch=` must name: BitBake's git fetcher refuses a SRCREV its branch does not contain.
+/// The candidates are tried in order — `release-<major>.<minor>` of the version, the spec's current branch, the
+/// remote's default branch — and the first whose history (fetched without trees or blobs into the repository
+/// `dir`, created when missing) contains `commit` wins. A branch the remote lacks is skipped; none containing it is
+/// an error naming the pin, the tag, the commit and every branch tried.
+pub fn branch_containing(
+    pin: &str,
+    url: &str,
+    tag: &str,
+    commit: &str,
+    current: Option<&str>,
+    dir: &Path,
+) -> Result<String, BumpError> {
+    let refs = ls_remote(url)?;
+    let mut candidates: Vec<String> = Vec::new();
+    for b in [release_branch(tag), current.map(str::to_owned), default_branch(url)?].into_iter().flatten() {
+        if !candidates.contains(&b) {
+            candidates.push(b);
+        }
+    }
+    if !dir.join("HEAD").exists() {
+        std::fs::create_dir_all(dir).map_err(|e| BumpError::step(format!("creating {}", dir.display()), e))?;
+        git(Some(dir), &["init", "-q", "--bare"])?;
+    }
+    let mut tried = Vec::new();
+    for b in &candidates {
+        if !refs.iter().any(|(_, r)| *r == format!("refs/heads/{b}")) {
+            tried.push(format!("{b} (not on the remote)"));
+            continue;
+        }
+        let dest = format!("+refs/heads/{b}:refs/remotes/origin/{b}");
+        git(Some(dir), &["fetch", "-q", "--filter=tree:0", "--", url, &dest])?;
+        if is_ancestor(dir, commit, &format!("refs/remotes/origin/{b}")) {
+            return Ok(b.clone());
+        }
+        tried.push(format!("{b} (does not contain it)"));
+    }
+    Err(BumpError::Msg(format!(
+        "{pin}: no branch of {url} contains tag {tag} (commit {commit}), so BitBake's git fetcher would refuse any \
+         branch= for it; tried: {}",
+        if tried.is_empty() { "no candidate branch".to_owned() } else { tried.join(", ") }
+    )))
+}
+
 /// `git shortlog old..new`, or why there is none.
 pub fn shortlog(dir: &Path, old: &str, new: &str) -> String {
     if git(Some(dir), &["cat-file", "-e", &format!("{old}^{{commit}}")]).is_err() {
@@ -133,6 +194,107 @@ pub fn shortlog(dir: &Path, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A repository the test makes: `git` in it with a fixed identity.
+    struct Repo(tempfile::TempDir);
+
+    impl Repo {
+        fn new(default: &str) -> Repo {
+            let r = Repo(tempfile::tempdir().unwrap());
+            r.git(&["init", "-q", "-b", default]);
+            r.commit("root");
+            r
+        }
+        fn git(&self, args: &[&str]) -> String {
+            let o = Command::new("git")
+                .arg("-C")
+                .arg(self.0.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "tag.gpgSign=false"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).trim().to_owned()
+        }
+        fn commit(&self, msg: &str) -> String {
+            self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+            self.git(&["rev-parse", "HEAD"])
+        }
+        /// An annotated tag on HEAD; its peeled commit.
+        fn tag(&self, t: &str) -> String {
+            self.git(&["tag", "-a", "-m", t, t]);
+            self.git(&["rev-parse", &format!("{t}^{{commit}}")])
+        }
+        fn url(&self) -> String {
+            format!("file://{}", self.0.path().display())
+        }
+        fn choose(&self, tag: &str, commit: &str, current: Option<&str>) -> Result<String, BumpError> {
+            let scratch = tempfile::tempdir().unwrap();
+            branch_containing("runc", &self.url(), tag, commit, current, &scratch.path().join("h"))
+        }
+    }
+
+    #[test]
+    fn release_branches_of_versions() {
+        assert_eq!(release_branch("v1.4.3").as_deref(), Some("release-1.4"));
+        assert_eq!(release_branch("v1.9.2-flannel1").as_deref(), Some("release-1.9"));
+        assert_eq!(release_branch("v1.4"), None);
+        assert_eq!(release_branch("1.4.3"), None);
+    }
+
+    /// The tag is on main only (no release branch): main, whether named by the spec or only the default branch.
+    #[test]
+    fn pin_branch_tag_on_main_only() {
+        let r = Repo::new("main");
+        let c = r.commit("v1.4.3");
+        r.tag("v1.4.3");
+        r.commit("later");
+        assert_eq!(r.choose("v1.4.3", &c, Some("main")).unwrap(), "main");
+        assert_eq!(r.choose("v1.4.3", &c, Some("release-1.4")).unwrap(), "main", "the default branch, last");
+        assert_eq!(default_branch(&r.url()).unwrap().as_deref(), Some("main"));
+    }
+
+    /// The tag is on its release branch only (main went on without it): the release branch, whatever the spec said.
+    #[test]
+    fn pin_branch_tag_on_a_release_branch_only() {
+        let r = Repo::new("main");
+        r.git(&["checkout", "-q", "-b", "release-1.4"]);
+        let c = r.commit("v1.4.3");
+        r.tag("v1.4.3");
+        r.git(&["checkout", "-q", "main"]);
+        r.commit("main moves on");
+        assert_eq!(r.choose("v1.4.3", &c, Some("main")).unwrap(), "release-1.4");
+    }
+
+    /// A release branch exists but does not hold the tag (cut before it, the tag made on main): the old choice
+    /// ("release-X.Y if the remote has that head") named it, and BitBake's git fetcher would refuse the SRCREV.
+    #[test]
+    fn pin_branch_a_release_branch_without_the_tag_is_not_chosen() {
+        let r = Repo::new("main");
+        r.git(&["branch", "release-1.4"]);
+        let c = r.commit("v1.4.3");
+        r.tag("v1.4.3");
+        assert_eq!(r.choose("v1.4.3", &c, Some("main")).unwrap(), "main");
+    }
+
+    /// No candidate holds the tag: an error naming the pin, tag, commit and every branch tried.
+    #[test]
+    fn pin_branch_none_containing_the_tag_is_an_error() {
+        let r = Repo::new("main");
+        r.git(&["branch", "release-1.4"]);
+        r.git(&["checkout", "-q", "--orphan", "elsewhere"]);
+        let c = r.commit("v1.4.3");
+        r.tag("v1.4.3");
+        r.git(&["checkout", "-q", "main"]);
+        let e = r.choose("v1.4.3", &c, Some("gone")).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("runc: no branch of {} contains tag v1.4.3 (commit {c})", r.url())), "{e}");
+        assert!(
+            e.ends_with(
+                "tried: release-1.4 (does not contain it), gone (not on the remote), main (does not contain it)"
+            ),
+            "{e}"
+        );
+    }
 
     #[test]
     fn tags() {

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod airgap;
+pub mod charts;
 pub mod git;
 pub mod golist;
 pub mod spec_edit;
@@ -21,14 +22,13 @@ use std::path::{Path, PathBuf};
 use go_facts::render::{ModuleSet, needs};
 use go_facts::{Facts, ModuleVersion};
 use gomod::{GoMod, GoSum};
-use sha2::{Digest as _, Sha256};
 
 /// The k3s recipe (K3S_GO_TAGS, the shim package, the chart base are read from it: one place).
 pub const RECIPE: &str = "recipes-containers/k3s/k3s_git.bb";
 /// The k3s module facts.
 pub const FACTS: &str = "recipes-containers/k3s/k3s-go-facts.tsv";
 /// Facts bump reads from the k3s source besides modules (charts, version.sh pins, flags, check-config options).
-pub const UPSTREAM_FACTS: &str = "recipes-containers/k3s/k3s-upstream-facts.tsv";
+pub const UPSTREAM_FACTS: &str = k3s_upstream_facts::PATH;
 /// The spec.
 pub const SPEC: &str = "k3s-spec.yaml";
 
@@ -181,6 +181,9 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         .clone()
         .or_else(|| recipe_value(&recipe, "K3S_TRAEFIK_CHART_BASE"))
         .ok_or_else(|| BumpError::Msg(format!("{RECIPE}: no K3S_TRAEFIK_CHART_BASE")))?;
+    // The committed upstream facts: the old charts (for the summary); a missing or bad file stops here.
+    let old_upstream = k3s_upstream_facts::parse(UPSTREAM_FACTS, &read(&o.layer.join(UPSTREAM_FACTS))?)
+        .map_err(|e| BumpError::step("reading the upstream facts", e))?;
     let url = url_for(o, "k3s", &spec)?;
     let old_commit = spec_edit::get(&spec, "k3s", "commit").unwrap_or_default();
     let old_version = spec_edit::get(&spec, "k3s", "version").unwrap_or_default();
@@ -317,40 +320,38 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
             .or_else(|| prefs.iter().find(|(_, r)| *r == plain))
             .map(|(c, _)| c.clone())
             .ok_or_else(|| BumpError::Msg(format!("{name}: no tag {plain} in {purl}")))?;
-        let old_branch = spec_edit::get(&new_spec, name, "branch").unwrap_or_else(|| "main".into());
-        let minor: String = version.trim_start_matches('v').splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
-        let release = format!("release-{minor}");
-        let branch =
-            if prefs.iter().any(|(_, r)| *r == format!("refs/heads/{release}")) { release } else { old_branch };
+        // The branch BitBake's git fetcher gets must contain the commit: proven on the branches' history.
+        let current = spec_edit::get(&new_spec, name, "branch");
+        let branch = git::branch_containing(
+            name,
+            &purl,
+            &version,
+            &commit,
+            current.as_deref(),
+            &work.0.join("pins").join(name),
+        )?;
         pins_summary +=
             &set(&mut new_spec, name, &version, &commit, &branch, format!("Set by `k3s-bake bump`: {whence}."))?;
     }
 
     // 5. Charts (with sha256), flags, check-config.sh options: recorded; the kernel and flag differences reported.
-    let charts = upstream::traefik_charts(&read(&src.join("manifests/traefik.yaml"))?)
-        .map_err(|e| BumpError::Msg(format!("k3s {tag}: manifests/traefik.yaml: {e}")))?;
     let client = go_resolve::proxy::ProxyClient::new(&work.0.join("charts"), o.resolve.retries, o.resolve.backoff);
-    let mut upstream_facts = format!(
-        "# Facts read by `k3s-bake bump k3s {tag}` from k3s {tag} (commit {}). Written by bump; do not edit by hand.\n\
-         # kind\\tname\\tvalue[\\tsha256]\n",
-        t.commit
+    let (charts, chart_summary) = charts::fetch(
+        &client,
+        &chart_base,
+        &read(&src.join("manifests/traefik.yaml"))?,
+        &format!("k3s {tag}"),
+        &old_upstream.charts,
+        &work.0.join("charts"),
+    )?;
+    let provenance = format!(
+        "read by `k3s-bake bump k3s {tag}` from k3s {tag}: the charts manifests/traefik.yaml references, each sha256 \
+         computed over the archive downloaded from {chart_base}; the other records from the files their kind names"
     );
-    let mut chart_summary = String::new();
+    let read_from = k3s_upstream_facts::ReadFrom { tag: tag.to_owned(), commit: t.commit.clone() };
+    let mut upstream_facts = k3s_upstream_facts::header(&provenance, Some(&read_from)).map_err(BumpError::Msg)?;
     for c in &charts {
-        let u = format!("{}/{}/{}", chart_base.trim_end_matches('/'), c.name, c.file());
-        let dest = work.0.join("charts").join(c.file());
-        client.download(&u, &dest).map_err(|e| BumpError::step(format!("downloading chart {u}"), e))?;
-        let data = std::fs::read(&dest).map_err(|e| BumpError::step(format!("reading {}", dest.display()), e))?;
-        let sha: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
-        let _ = writeln!(upstream_facts, "chart\t{}\t{}\t{sha}", c.name, c.version);
-        let pinned = recipe_value(&recipe, "K3S_TRAEFIK_CHART_VERSION").unwrap_or_default();
-        let _ = writeln!(
-            chart_summary,
-            "  {} {} sha256 {sha}{}",
-            c.name,
-            c.version,
-            if pinned == c.version { "" } else { " (the recipe's K3S_TRAEFIK_CHART_VERSION differs: update it)" }
-        );
+        upstream_facts += &c.record();
     }
     for (k, v) in &literals {
         let _ = writeln!(upstream_facts, "version.sh\t{k}\t{v}");
@@ -429,7 +430,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         new_l.difference(&old_l).collect::<Vec<_>>(),
         old_l.difference(&new_l).collect::<Vec<_>>()
     );
-    s += "traefik charts (manifests/traefik.yaml):\n";
+    s += "traefik charts (manifests/traefik.yaml → k3s-charts.inc):\n";
     s += &chart_summary;
     s += "flags (pkg/cli/cmds) against k3s_model::flags (not applied; edit the model):\n";
     s += &flags_summary;
@@ -462,6 +463,9 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from(SPEC), new_spec.into_bytes());
     files.insert(PathBuf::from(FACTS), facts.to_tsv().into_bytes());
+    // What bump writes, gen must read: the new facts go through the one reader before anything is staged.
+    k3s_upstream_facts::parse(UPSTREAM_FACTS, &upstream_facts)
+        .map_err(|e| BumpError::step(format!("k3s {tag}: the new upstream facts"), e))?;
     files.insert(PathBuf::from(UPSTREAM_FACTS), upstream_facts.into_bytes());
     if let Some(r) = airgap {
         files.insert(PathBuf::from(airgap::FACTS), r.facts.into_bytes());

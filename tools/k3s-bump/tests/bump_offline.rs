@@ -88,14 +88,41 @@ fn publish(proxy: &Path, module: &str, gomod_module: &str, version: &str, files:
     std::fs::write(dir.join("list"), format!("{version}\n")).unwrap();
 }
 
-fn tag_repo(dir: &Path, tag: &str) -> String {
+/// Where a pin repository's release tag is (the branch bump must then name: one that contains it).
+#[derive(Clone, Copy)]
+enum TagOn {
+    /// On main only.
+    Main,
+    /// On main, with a `release-X.Y` branch cut before the tag (it does not contain it).
+    MainWithStaleRelease(&'static str),
+    /// On a `release-X.Y` branch only; main went on without it.
+    Release(&'static str),
+}
+
+fn tag_repo(dir: &Path, tag: &str, on: TagOn) -> String {
     std::fs::create_dir_all(dir).unwrap();
     run(dir, "git", &["init", "-q", "-b", "main"], &[]);
-    write(&dir.join("README"), tag);
+    write(&dir.join("README"), "base");
     run(dir, "git", &["add", "."], &[]);
-    run(dir, "git", &["commit", "-q", "-m", "release"], &[]);
+    run(dir, "git", &["commit", "-q", "-m", "base"], &[]);
+    match on {
+        TagOn::Main => {}
+        TagOn::MainWithStaleRelease(b) => run_unit(dir, &["branch", b]),
+        TagOn::Release(b) => run_unit(dir, &["checkout", "-q", "-b", b]),
+    }
+    write(&dir.join("README"), tag);
+    run(dir, "git", &["commit", "-q", "-am", "release"], &[]);
     run(dir, "git", &["tag", "-a", "-m", tag, tag], &[]);
-    run(dir, "git", &["rev-parse", "HEAD"], &[])
+    let commit = run(dir, "git", &["rev-parse", "HEAD"], &[]);
+    if let TagOn::Release(_) = on {
+        run_unit(dir, &["checkout", "-q", "main"]);
+        run(dir, "git", &["commit", "-q", "--allow-empty", "-m", "main moves on"], &[]);
+    }
+    commit
+}
+
+fn run_unit(dir: &Path, args: &[&str]) {
+    run(dir, "git", args, &[]);
 }
 
 struct World {
@@ -293,13 +320,15 @@ fn world() -> World {
     run(&k, "git", &["commit", "-q", "-m", "after the tag"], &[]);
     let tip = run(&k, "git", &["rev-parse", "HEAD"], &[]);
 
-    let runc_commit = tag_repo(&t.path().join("runc"), "v1.4.3");
-    tag_repo(&t.path().join("cni"), "v1.9.2");
-    tag_repo(&t.path().join("flannel"), "v1.9.2-flannel1");
+    // runc: a release-1.4 cut before the tag (the spec's branch too) — the old choice named it; cni: the tag on
+    // release-1.9 only; flannel: on main.
+    let runc_commit = tag_repo(&t.path().join("runc"), "v1.4.3", TagOn::MainWithStaleRelease("release-1.4"));
+    tag_repo(&t.path().join("cni"), "v1.9.2", TagOn::Release("release-1.9"));
+    tag_repo(&t.path().join("flannel"), "v1.9.2-flannel1", TagOn::Main);
 
     let layer = t.path().join("layer");
     let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for f in [k3s_bump::SPEC, k3s_bump::RECIPE] {
+    for f in [k3s_bump::SPEC, k3s_bump::RECIPE, k3s_bump::UPSTREAM_FACTS] {
         std::fs::create_dir_all(layer.join(f).parent().unwrap()).unwrap();
         std::fs::copy(repo_root.join(f), layer.join(f)).unwrap();
     }
@@ -371,6 +400,10 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
     );
     assert_eq!(get("cni-plugins", "version").as_deref(), Some("v1.9.2"));
     assert_eq!(get("flannel-cni-plugin", "version").as_deref(), Some("v1.9.2-flannel1"));
+    // Each branch contains its tag's commit (what BitBake's git fetcher requires of branch= and SRCREV).
+    assert_eq!(get("runc", "branch").as_deref(), Some("main"), "release-1.4 exists but lacks the tag");
+    assert_eq!(get("cni-plugins", "branch").as_deref(), Some("release-1.9"), "the tag is on release-1.9 only");
+    assert_eq!(get("flannel-cni-plugin", "branch").as_deref(), Some("main"));
 
     let f = facts_of(&p);
     let lic = |m: &ModuleVersion| f.modules[m].licenses.values().map(|l| l.spdx.clone()).collect::<Vec<_>>();
@@ -393,7 +426,21 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
     assert!(!f.modules.contains_key(&mv("example.com/old", "v0.1.0")), "versions the new go.sum lacks are gone");
 
     let up = std::str::from_utf8(&p.files[Path::new(k3s_bump::UPSTREAM_FACTS)]).unwrap();
-    assert!(up.contains(&format!("chart\ttraefik\t40.0.0+up40.0.0\t{}", w.chart_sha)), "{up}");
+    // The chart records as gen reads them (k3s-upstream-facts, the reader `gen` renders k3s-charts.inc with).
+    let parsed = k3s_upstream_facts::parse("new upstream facts", up).unwrap();
+    let charts: Vec<(&str, &str)> = parsed.charts.iter().map(|c| (c.name.as_str(), c.version.as_str())).collect();
+    assert_eq!(charts, [("traefik", "40.0.0+up40.0.0"), ("traefik-crd", "40.0.0+up40.0.0")]);
+    assert_eq!(parsed.charts[0].sha256, w.chart_sha);
+    assert_eq!(
+        parsed.read_from.as_ref().map(|r| (r.tag.as_str(), r.commit.clone())),
+        Some(("v1.36.3+k3s1", w.tag_commit.clone()))
+    );
+    assert!(parsed.provenance.contains("read by `k3s-bake bump k3s v1.36.3+k3s1`"), "{up}");
+    assert!(
+        p.summary.contains("  traefik: 39.0.501+up39.0.5 → 40.0.0+up40.0.0 (sha256 888de9d09876 → "),
+        "old → new: {}",
+        p.summary
+    );
     assert!(up.contains("version.sh\tVERSION_HELM_JOB\tv0.9.11-build20260601"), "{up}");
     assert!(
         up.contains("containerd\tgithub.com/containerd/containerd/v2\texample.com/k3s-io/containerd/v2@v2.0.0-k3s1"),
@@ -454,4 +501,23 @@ fn offline_bump_before_the_release_is_published_keeps_the_airgap_facts() {
     let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
     let air = std::str::from_utf8(&p.files[Path::new(k3s_bump::airgap::FACTS)]).unwrap();
     assert!(air.contains("image-list\tnot-compared\tk3s-images.txt of release v1.36.3+k3s1 differs"), "{air}");
+}
+
+/// A chart version manifests/traefik.yaml names must be a plain chart version (SemVer 2) before it reaches a URL,
+/// the facts or BitBake; and a bump needs the committed upstream facts (the old charts) to start from.
+#[test]
+fn offline_bump_refuses_a_chart_version_that_is_not_semver_and_a_missing_facts_file() {
+    let w = world();
+    let k = w.layer.parent().unwrap().join("k3s");
+    write(
+        &k.join("manifests/traefik.yaml"),
+        "spec:\n  chart: https://%{KUBERNETES_API}%/static/charts/traefik-40.0.tgz\n",
+    );
+    run(&k, "git", &["commit", "-q", "-am", "odd chart"], &[]);
+    run(&k, "git", &["tag", "-a", "-m", "v1.36.4+k3s1", "v1.36.4+k3s1"], &[]);
+    let e = k3s_bump::prepare(&w.opts, "v1.36.4+k3s1").unwrap_err().to_string();
+    assert!(e.contains("chart traefik: version \"40.0\" is not a plain chart version"), "{e}");
+    std::fs::remove_file(w.layer.join(k3s_bump::UPSTREAM_FACTS)).unwrap();
+    let e = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err().to_string();
+    assert!(e.contains("reading") && e.contains("k3s-upstream-facts.tsv"), "{e}");
 }

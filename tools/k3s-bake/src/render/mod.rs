@@ -1,6 +1,7 @@
 //! Renderers for the generated files: each is a pure function of the [`crate::generated::Context`].
 
 pub mod airgap_inc;
+pub mod charts_inc;
 pub mod config_facts_inc;
 pub mod data_paths_inc;
 pub mod go_inc;
