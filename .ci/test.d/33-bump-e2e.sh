@@ -200,15 +200,17 @@ if grep -q 'example.com/docs' "$I/k3s-licenses.inc"; then say "docs is linked on
 grep -q 'BSD-3-Clause' "$I/k3s-licenses.inc" && { say "BSD-3-Clause listed"; exit 1; }
 # The flags: read by running pkg/cli/cmds, written to the facts, rendered by gen into k3s_model's table (which
 # compiles) and the recipe's config facts, each command's flags under its own variable only.
-grep -q $'^agent\tbrand-new-flag\t-\tstring$' "$I/k3s-cli-flags.tsv"
-grep -q $'^server\tetcd-s3-timeout\t-\tduration$' "$I/k3s-cli-flags.tsv"
-grep -q "from k3s v1.36.3+k3s1 (commit $TAG_COMMIT)" "$I/k3s-cli-flags.tsv"
-grep -q 'Flag { name: "brand-new-flag", aliases: &\[\], kind: Kind::String },' "$L/meta-k3s-rs/k3s-model/src/flags_table.rs"
-sed -n '/^K3S_AGENT_FLAGS/,/"$/p' "$I/k3s-config-facts.inc" | grep -q '^    brand-new-flag=string'
-if sed -n '/^K3S_SERVER_FLAGS/,/"$/p' "$I/k3s-config-facts.inc" | grep -q 'brand-new-flag'; then
-    say "an agent flag leaked into K3S_SERVER_FLAGS"; exit 1
-fi
-grep -q 'agent: 4 flags; added \["brand-new-flag"\]' "$W/bump.out"
+flags_fail() { say "flags: $*"; exit 1; }
+grep -q $'^agent\tbrand-new-flag\t-\tstring$' "$I/k3s-cli-flags.tsv" || flags_fail "brand-new-flag not in the facts"
+grep -q $'^server\tetcd-s3-timeout\t-\tduration$' "$I/k3s-cli-flags.tsv" || flags_fail "etcd-s3-timeout not a duration"
+grep -q "from k3s v1.36.3+k3s1 (commit $TAG_COMMIT)" "$I/k3s-cli-flags.tsv" || flags_fail "no provenance"
+grep -q 'Flag { name: "brand-new-flag", aliases: &\[\], kind: Kind::String },' "$L/meta-k3s-rs/k3s-model/src/flags_table.rs" ||
+    flags_fail "brand-new-flag not in the rendered k3s_model table"
+agent_flags=$(sed -n '/^K3S_AGENT_FLAGS/,/"$/p' "$I/k3s-config-facts.inc")
+server_flags=$(sed -n '/^K3S_SERVER_FLAGS/,/"$/p' "$I/k3s-config-facts.inc")
+grep -q '^    brand-new-flag=string' <<<"$agent_flags" || flags_fail "brand-new-flag not in K3S_AGENT_FLAGS"
+if grep -q 'brand-new-flag' <<<"$server_flags"; then flags_fail "an agent flag leaked into K3S_SERVER_FLAGS"; fi
+grep -q 'agent: 4 flags; added \["brand-new-flag"\]' "$W/bump.out" || flags_fail "not in the summary"
 CARGO_TARGET_DIR=$W/model-target cargo build --quiet --offline --locked --manifest-path "$L/meta-k3s-rs/Cargo.toml" -p k3s-model
 
 # --- 5. BitBake's fetchers, then Debian's Go builds the fake k3s from what they unpacked ---------------------------
