@@ -24,10 +24,12 @@
 //! and the newest `defaultparser.go` the public code index gave (without a commit). The hand reading of the flag
 //! rows came from the same index, which does not hold the pinned commit 2390b65e1ae38c786b150e6f4113b55d1c3a9492
 //! (release-1.36): the newest `agent.go` / `server.go` it holds with urfave/cli v1 (`Name: "token,t"`). That was
-//! an approximation of 1.36, not a reading of it: the layer's Go facts (another layer's licence records) license
-//! `github.com/urfave/cli/v2` v2.27.7 at 2390b65e and list v1.22.16 only as a go.sum entry with no licence, so
-//! k3s 1.36's `pkg/cli/cmds` very likely imports urfave/cli **v2** (`Name` + `Aliases`), as k3s's later `token.go`
-//! in the index does; bump detects which from the package's imports.
+//! an approximation of 1.36, not a reading of it. k3s 1.36's `pkg/cli/cmds` very likely imports urfave/cli
+//! **v2** (`Name` + `Aliases`), not v1: the layer's Go facts for 2390b65e hold a licence record for
+//! `github.com/urfave/cli/v2` v2.27.7 and none for v1.22.16 (a go.sum entry only), and a v2-era k3s `token.go` in
+//! the index imports `github.com/urfave/cli/v2`. Evidence, not proof: those licence records are another layer's
+//! (README, "Go modules": they also list md2man/blackfriday, which `urfave_cli_no_docs` drops). Bump detects the
+//! version from the package's imports and reads the flags from the code.
 
 /// A k3s subcommand whose flags the layer's config must fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

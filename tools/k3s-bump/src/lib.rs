@@ -4,8 +4,9 @@
 //! [`prepare`] does every step that can fail — tag → commit and release branch, a shallow checkout, go.mod/go.sum,
 //! resolve of missing module facts (go.sum `h1:` checked), the linked module set by `go list` offline, licences of
 //! exactly that set, the pins of scripts/version.sh and go.mod, the traefik charts and their sha256, the flags
-//! of pkg/cli/cmds (k3s's own code run by the go command, [`cliflags`]), the kernel options of check-config.sh — and returns the new file contents and a summary.
-//! It writes nothing into the layer: the caller renders `gen` over a staged copy and only then replaces files.
+//! of pkg/cli/cmds (k3s's own code run by the go command, [`cliflags`]), the kernel options of check-config.sh —
+//! and returns the new file contents and a summary. It writes nothing into the layer: the caller renders `gen` over
+//! a staged copy and only then replaces files.
 #![forbid(unsafe_code)]
 
 pub mod cliflags;
