@@ -317,6 +317,24 @@ mod tests {
     }
 
     #[test]
+    fn detect_wants_exactly_one_urfave_cli_major_version() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join(CMDS);
+        std::fs::create_dir_all(&d).unwrap();
+        let w = |n: &str, body: &str| std::fs::write(d.join(n), body).unwrap();
+        assert!(detect(t.path()).unwrap_err().to_string().contains("no file imports"));
+        w("agent.go", "package cmds\n\nimport (\n\tcli \"github.com/urfave/cli/v2\"\n)\n");
+        w("agent_test.go", "package cmds\n\nimport \"github.com/urfave/cli\"\n");
+        assert_eq!(detect(t.path()).unwrap(), Cli::V2, "test files do not count");
+        w("server.go", "package cmds\n\nimport \"github.com/urfave/cli\"\n");
+        let e = detect(t.path()).unwrap_err().to_string();
+        assert!(e.contains("v1 in [\"server.go\"], v2 in [\"agent.go\"]"), "{e}");
+        w("server.go", "package cmds\n\nimport \"github.com/urfave/cli/v3\"\n");
+        let e = detect(t.path()).unwrap_err().to_string();
+        assert!(e.contains("(not supported) [\"server.go (github.com/urfave/cli/v3)\"]"), "{e}");
+    }
+
+    #[test]
     fn types_map_to_kinds_of_the_detected_cli_only() {
         assert_eq!(kind_of(Cli::V2, "*github.com/urfave/cli/v2.StringSliceFlag"), Some(Kind::Slice));
         assert_eq!(kind_of(Cli::V2, "*github.com/urfave/cli/v2.PathFlag"), Some(Kind::String));
