@@ -62,6 +62,28 @@ mod github.com/containernetworking/plugins v1.9.2 github.com/containernetworking
 # The fork keeps upstream's module line, as k3s-io's forks do.
 mod example.com/k3s-io/containerd/v2 v2.0.0-k3s1 github.com/containerd/containerd/v2 apache \
     cmd/containerd-shim-runc-v2/main.go $'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("shim") }\n'
+# The real urfave/cli v2 (Debian's 2.3.0, .ci/install.d/33-urfave-cli.sh) for the fake k3s's pkg/cli/cmds, with what
+# its go.mod requires: md2man and blackfriday real (its docs.go imports md2man), toml and yaml.v2 stand-in modules
+# holding only their module line (only urfave's altsrc, which nothing here imports, uses them). Debian's -dev packages
+# drop LICENSE files: each module gets the licence text of its package's copyright file.
+debmod() { # MODULE VERSION DEBIAN_PACKAGE
+    local m=$1 v=$2 d=$S/$1@$2
+    mkdir -p "$d"
+    (cd "/usr/share/gocode/src/$m" && find . -type f ! -name '*_test.go' ! -path '*/testdata/*' ! -path './v[0-9]*/*' -print0 |
+        xargs -0 cp --parents -t "$d")
+    rm -f "$d/go.sum"
+    python3 - "/usr/share/doc/$3/copyright" > "$d/LICENSE" <<'PY'
+import sys
+para = [p for p in open(sys.argv[1]).read().split("\n\n") if p.startswith("License:")][-1]
+print("\n".join("" if l == " ." else l[1:] for l in para.splitlines()[1:]))
+PY
+    python3 "$E2E/mkproxy.py" "$P" "$m" "$v" "$d"
+}
+debmod github.com/urfave/cli/v2 v2.3.0 golang-github-urfave-cli-v2-dev
+debmod github.com/cpuguy83/go-md2man/v2 v2.0.1 golang-github-cpuguy83-go-md2man-v2-dev
+debmod github.com/russross/blackfriday/v2 v2.1.0 golang-github-russross-blackfriday-v2-dev
+mod github.com/BurntSushi/toml v0.3.1 github.com/BurntSushi/toml mit
+mod gopkg.in/yaml.v2 v2.2.3 gopkg.in/yaml.v2 mit
 mkdir -p "$P/charts/traefik" "$P/charts/traefik-crd"
 echo chart > "$P/charts/traefik/traefik-40.0.0+up40.0.0.tgz"
 echo crd > "$P/charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"
@@ -93,17 +115,56 @@ import (
 
 	"example.com/dep"
 	_ "github.com/containernetworking/plugins"
+	"github.com/k3s-io/k3s/pkg/cli/cmds"
 	_ "github.com/opencontainers/runc"
 )
 
-func main() { fmt.Println("k3s says", dep.Hello()) }
+func main() { fmt.Println("k3s says", dep.Hello(), len(cmds.NewAgentCommand(nil).Flags)) }
 GO
 printf '//go:build !urfave_cli_no_docs\n\npackage main\n\nimport _ "example.com/docs"\n' > "$K/cmd/server/docs.go"
 printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"\n' > "$K/tools.go"
 printf '#!/bin/bash\nVERSION_RUNC=$(get-module-version github.com/opencontainers/runc)\nVERSION_CNIPLUGINS="v1.9.2-k3s1"\nVERSION_FLANNEL_PLUGIN="v1.9.2-flannel1"\nVERSION_HELM_JOB="v0.9.11-build20260601"\n' > "$K/scripts/version.sh"
 printf 'spec:\n  chart: https://%%{KUBERNETES_API}%%/static/charts/traefik-40.0.0+up40.0.0.tgz\n---\nspec:\n  chart: https://%%{KUBERNETES_API}%%/static/charts/traefik-crd-40.0.0+up40.0.0.tgz\n' > "$K/manifests/traefik.yaml"
-printf 'var f = cli.StringFlag{\n\tName: "token,t",\n}\n' > "$K/pkg/cli/cmds/agent.go"
-printf 'var f = cli.StringFlag{\n\tName: "cluster-cidr",\n}\n' > "$K/pkg/cli/cmds/server.go"
+# pkg/cli/cmds over urfave/cli v2 as k3s 1.36's (very likely): a hidden agent flag new in this release, a server-only one.
+cat > "$K/pkg/cli/cmds/agent.go" <<'GO'
+package cmds
+
+import "github.com/urfave/cli/v2"
+
+var ConfigFlag = &cli.StringFlag{Name: "config", Aliases: []string{"c"}}
+
+func NewAgentCommand(action func(ctx *cli.Context) error) *cli.Command {
+	return &cli.Command{Name: "agent", Action: action, Flags: []cli.Flag{
+		ConfigFlag,
+		&cli.StringFlag{Name: "token", Aliases: []string{"t"}},
+		&cli.StringSliceFlag{Name: "node-label"},
+		&cli.StringFlag{Name: "brand-new-flag", Hidden: true},
+		&cli.BoolFlag{Name: "with-node-id"},
+	}}
+}
+GO
+cat > "$K/pkg/cli/cmds/server.go" <<'GO'
+package cmds
+
+import "github.com/urfave/cli/v2"
+
+func NewServerCommand(action func(*cli.Context) error) *cli.Command {
+	return &cli.Command{Name: "server", Action: action, Flags: []cli.Flag{
+		ConfigFlag,
+		&cli.StringFlag{Name: "token", Aliases: []string{"t"}},
+		&cli.StringSliceFlag{Name: "disable"},
+		&cli.DurationFlag{Name: "etcd-s3-timeout"},
+		// The keys the layer's server config writes (lib/k3s_config/knobs.py): a bumped k3s without one of them
+		// makes the recipe refuse to parse ("the layer would write …, which `k3s server` does not define").
+		&cli.StringFlag{Name: "write-kubeconfig", Aliases: []string{"o"}},
+		&cli.StringFlag{Name: "write-kubeconfig-mode"},
+		&cli.StringFlag{Name: "flannel-backend"},
+		&cli.StringSliceFlag{Name: "cluster-cidr"},
+		&cli.StringSliceFlag{Name: "service-cidr"},
+		&cli.BoolFlag{Name: "with-node-id"},
+	}}
+}
+GO
 printf 'check_flags NAMESPACES NET_NS PID_NS\n' > "$K/contrib/util/check-config.sh"
 mkdir -p "$K/scripts/airgap" && printf 'docker.io/rancher/mirrored-pause:3.6\n' > "$K/scripts/airgap/image-list.txt"
 # A module only available from git, as k3s's k8s.io/* staging modules replaced to the k3s-io/kubernetes fork: no
@@ -155,6 +216,11 @@ L=$W/layer
 mkdir -p "$L"
 git ls-files -z --cached --others --exclude-standard | grep -zv '^target/' | xargs -0 cp --parents -t "$L"
 sed -i "s/commit: 2390b65e1ae38c786b150e6f4113b55d1c3a9492/commit: $OLD/" "$L/k3s-spec.yaml"
+# The layer's real facts hold toml v0.3.1 and blackfriday v2.1.0 (real zips' sha256), which the fake serves from
+# Debian's source: drop those records from the copy so bump resolves the served ones. (Also: resolve skips a module
+# whose facts are complete, so it is not in the resolve cache that feeds the offline `go list`.)
+sed -i -e $'/^[a-z]*\tgithub.com\/BurntSushi\/toml\tv0.3.1\t/d' -e $'/^[a-z]*\tgithub.com\/russross\/blackfriday\/v2\tv2.1.0\t/d' \
+    "$L/recipes-containers/k3s/k3s-go-facts.tsv"
 snapshot() { (cd "$L" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 snapshot > "$W/before.sum"
 bump() {
@@ -190,6 +256,20 @@ cat "$I/k3s-go-mods.inc" "$I/k3s-licenses.inc"
 grep -q 'gomod://example.com/docs;version=v1.0.0;sha256sum=' "$I/k3s-go-mods.inc"
 if grep -q 'example.com/docs' "$I/k3s-licenses.inc"; then say "docs is linked only without urfave_cli_no_docs"; exit 1; fi
 grep -q 'BSD-3-Clause' "$I/k3s-licenses.inc" && { say "BSD-3-Clause listed"; exit 1; }
+# The flags: read by running pkg/cli/cmds, written to the facts, rendered by gen into k3s_model's table (which
+# compiles) and the recipe's config facts, each command's flags under its own variable only.
+flags_fail() { say "flags: $*"; exit 1; }
+grep -q $'^agent\tbrand-new-flag\t-\tstring$' "$I/k3s-cli-flags.tsv" || flags_fail "brand-new-flag not in the facts"
+grep -q $'^server\tetcd-s3-timeout\t-\tduration$' "$I/k3s-cli-flags.tsv" || flags_fail "etcd-s3-timeout not a duration"
+grep -q "from k3s v1.36.3+k3s1 (commit $TAG_COMMIT)" "$I/k3s-cli-flags.tsv" || flags_fail "no provenance"
+grep -q 'Flag { name: "brand-new-flag", aliases: &\[\], kind: Kind::String },' "$L/meta-k3s-rs/k3s-model/src/flags_table.rs" ||
+    flags_fail "brand-new-flag not in the rendered k3s_model table"
+agent_flags=$(sed -n '/^K3S_AGENT_FLAGS/,/"$/p' "$I/k3s-config-facts.inc")
+server_flags=$(sed -n '/^K3S_SERVER_FLAGS/,/"$/p' "$I/k3s-config-facts.inc")
+grep -q '^    brand-new-flag=string' <<<"$agent_flags" || flags_fail "brand-new-flag not in K3S_AGENT_FLAGS"
+if grep -q 'brand-new-flag' <<<"$server_flags"; then flags_fail "an agent flag leaked into K3S_SERVER_FLAGS"; fi
+grep -q 'agent: 5 flags; added \["brand-new-flag"\]' "$W/bump.out" || flags_fail "not in the summary"
+CARGO_TARGET_DIR=$W/model-target cargo build --quiet --offline --locked --manifest-path "$L/meta-k3s-rs/Cargo.toml" -p k3s-model
 
 # The git-only module went through bump's offline go list (a zip made from git, checked against go.sum): a
 # gomodgit source with its subdir, licensed by the root's LICENSE.
@@ -243,5 +323,5 @@ TAGS=$(sed -n 's/^K3S_GO_TAGS ?= "\(.*\)"/\1/p' "$L/recipes-containers/k3s/k3s_g
     go build -tags "$TAGS" -o "$W/k3s" ./cmd/server &&
     GOMODCACHE="$W/unpack/pkg/mod" GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 \
     go build -tags "$TAGS" -o "$W/shim" github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2)
-[ "$("$W/k3s")" = "$(printf 'api v1\nk3s says hello')" ] && [ "$("$W/shim")" = "shim" ]
+[ "$("$W/k3s")" = "$(printf 'api v1\nk3s says hello 5')" ] && [ "$("$W/shim")" = "shim" ]
 say "ok"

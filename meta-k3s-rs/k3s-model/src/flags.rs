@@ -3,24 +3,33 @@
 //! k3s reads `/etc/rancher/k3s/config.yaml` (or `$K3S_CONFIG_FILE`, or `--config`) and then every `*.yaml`/`*.yml`
 //! file in `<config>.d/` in lexical order; each key becomes `--key=value` (a one-letter key `-k=value`, a list one
 //! flag per item), and a key ending in `+` appends to the value an earlier file gave. The flags go in right after
-//! the subcommand, so command-line flags win. Then the subcommand parses them with urfave/cli v1 (Go's `flag`
+//! the subcommand, so command-line flags win. Then the subcommand parses them with urfave/cli (over Go's `flag`
 //! package), which refuses a flag it does not define: `flag provided but not defined: -disable`. Only `server`
 //! (and `etcd-snapshot`) first drops config keys it does not define, with a warning; `agent` does not, so one
 //! server-only key in an agent's config stops the agent (k3s-io/k3s#6565). Hence the layer writes config per role
 //! and checks every key it writes against that role's table here, and the stand-in k3s of the systemd suite
 //! refuses exactly what k3s refuses.
 //!
-//! Provenance: k3s's `pkg/cli/cmds` (`agent.go`: `NewAgentCommand`'s flag list; `server.go`: `ServerFlags`;
-//! `config.go`, `log.go`, `root.go`: the shared config, logging, debug and prefer-bundled-bin flags) and
-//! `pkg/configfilearg` (`defaultparser.go`: `ValidFlags` holds only server and etcd-snapshot; `parser.go`: the
-//! merge and append rules). Read through the public code index, which does not hold the pinned commit
-//! 2390b65e1ae38c786b150e6f4113b55d1c3a9492 (release-1.36) itself: the versions read are the newest urfave/cli v1
-//! ones it holds (k3s 1.36's module graph has urfave/cli v1.22.16 and no v3), with the agent flags of 1.3x (no
-//! `cluster-secret`, `no-flannel` or `docker` as visible flags; `vpn-auth`, `flannel-cni-conf`,
-//! `disable-apiserver-lb`, `bind-address` present). `k3s-bake bump` re-reads them from the pinned tree when it has
-//! one (DESIGN: facts from upstream source). Recorded from the reading: `pkg/configfilearg/parser.go` at k3s commit
-//! f646604010affc6a1d3233a8a0870bca46bf80cf (`ConfigFlags`, `.d` drop-ins, `key+`, `stripInvalidFlags`); the
-//! index gave `agent.go`, `server.go` and the newest `defaultparser.go` without a commit.
+//! The tables ([`AGENT`], [`SERVER`]) are facts, not code: `recipes-containers/k3s/k3s-cli-flags.tsv` (format and
+//! parser in [`facts`]) is the one place, `k3s-bake gen` renders it into `flags_table.rs` here and into the
+//! recipe's `k3s-config-facts.inc`, and `k3s-bake bump` rewrites it from the k3s source it checks out by running
+//! k3s's own code (`cmds.NewAgentCommand(nil).Flags`, `cmds.NewServerCommand(nil).Flags` under the go command,
+//! with the recipe's build tags), so hidden and build-tagged flags count as k3s counts them. The facts file's
+//! header says where its rows were read; the committed rows are still the earlier hand reading (below) until a
+//! bump runs against the pinned commit.
+//!
+//! Provenance of the rest: `pkg/configfilearg` (`defaultparser.go`: `ValidFlags` holds only server and
+//! etcd-snapshot; `parser.go`: the merge and append rules), recorded from `pkg/configfilearg/parser.go` at k3s
+//! commit f646604010affc6a1d3233a8a0870bca46bf80cf (`ConfigFlags`, `.d` drop-ins, `key+`, `stripInvalidFlags`)
+//! and the newest `defaultparser.go` the public code index gave (without a commit). The hand reading of the flag
+//! rows came from the same index, which does not hold the pinned commit 2390b65e1ae38c786b150e6f4113b55d1c3a9492
+//! (release-1.36): the newest `agent.go` / `server.go` it holds with urfave/cli v1 (`Name: "token,t"`). That was
+//! an approximation of 1.36, not a reading of it. k3s 1.36's `pkg/cli/cmds` very likely imports urfave/cli
+//! **v2** (`Name` + `Aliases`), not v1: the layer's Go facts for 2390b65e hold a licence record for
+//! `github.com/urfave/cli/v2` v2.27.7 and none for v1.22.16 (a go.sum entry only), and a v2-era k3s `token.go` in
+//! the index imports `github.com/urfave/cli/v2`. Evidence, not proof: those licence records are another layer's
+//! (README, "Go modules": they also list md2man/blackfriday, which `urfave_cli_no_docs` drops). Bump detects the
+//! version from the package's imports and reads the flags from the code.
 
 /// A k3s subcommand whose flags the layer's config must fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,25 +63,54 @@ impl Command {
         matches!(self, Command::Server)
     }
 
-    /// The flag called `name` (its long name or its one-letter alias), if the subcommand defines it.
+    /// The flag called `name` (its long name or one of its aliases), if the subcommand defines it.
     pub fn find(self, name: &str) -> Option<&'static Flag> {
-        self.flags().iter().find(|f| f.name == name || f.alias == Some(name))
+        self.flags().iter().find(|f| f.name == name || f.aliases.contains(&name))
+    }
+
+    /// Both subcommands, agent first (the facts file's order).
+    pub const ALL: [Command; 2] = [Command::Agent, Command::Server];
+
+    /// The subcommand called `s` (`agent`, `server`).
+    pub fn from_name(s: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
-/// What a flag's value is (urfave/cli v1 flag types).
+/// What a flag's value is (urfave/cli flag types; `k3s-bake bump` maps each Go type to one of these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `BoolFlag`/`BoolTFlag`: no value, or `=true`/`=false`.
     Bool,
-    /// `StringFlag`.
+    /// `StringFlag`, `PathFlag`, `GenericFlag`.
     String,
-    /// `IntFlag`.
+    /// `IntFlag`, `Int64Flag`, `UintFlag`, `Uint64Flag`.
     Int,
     /// `DurationFlag` (Go duration syntax, e.g. `5m0s`).
     Duration,
-    /// `StringSliceFlag`: repeatable, each occurrence adds one item.
+    /// `StringSliceFlag` (and the other `*SliceFlag`s): repeatable, each occurrence adds one item.
     Slice,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [Kind::Bool, Kind::String, Kind::Int, Kind::Duration, Kind::Slice];
+
+    /// The kind's word in the facts file and the recipe's `K3S_*_FLAGS` (`NAME=KIND`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bool => "bool",
+            Kind::String => "string",
+            Kind::Int => "int",
+            Kind::Duration => "duration",
+            Kind::Slice => "slice",
+        }
+    }
+
+    /// The kind called `s` (see [`Kind::as_str`]).
+    pub fn from_name(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// One flag of a subcommand.
@@ -80,195 +118,23 @@ pub enum Kind {
 pub struct Flag {
     /// The long name, also the config-file key.
     pub name: &'static str,
-    /// The one-letter alias (`token,t` in urfave/cli's `Name`), if any.
-    pub alias: Option<&'static str>,
+    /// Other names of the flag (`t` of `token`: `Name: "token,t"` in urfave/cli v1, `Aliases` in v2).
+    pub aliases: &'static [&'static str],
     /// The value type.
     pub kind: Kind,
 }
 
-const fn f(name: &'static str, kind: Kind) -> Flag {
-    Flag { name, alias: None, kind }
-}
+// `AGENT` and `SERVER`: rendered by `k3s-bake gen` from the flag facts (recipes-containers/k3s/k3s-cli-flags.tsv),
+// which `k3s-bake bump` reads from k3s's own pkg/cli/cmds. A test in k3s-bake holds this table equal to the facts.
+include!("flags_table.rs");
 
-const fn a(name: &'static str, alias: &'static str, kind: Kind) -> Flag {
-    Flag { name, alias: Some(alias), kind }
-}
-
-use Kind::*;
-
-/// `k3s agent` (`NewAgentCommand`), in k3s's order.
-pub const AGENT: &[Flag] = &[
-    a("config", "c", String),
-    f("debug", Bool),
-    f("v", Int),
-    f("vmodule", String),
-    a("log", "l", String),
-    f("alsologtostderr", Bool),
-    a("token", "t", String),
-    f("token-file", String),
-    a("server", "s", String),
-    a("data-dir", "d", String),
-    f("node-name", String),
-    f("with-node-id", Bool),
-    f("node-label", Slice),
-    f("node-taint", Slice),
-    f("image-credential-provider-bin-dir", String),
-    f("image-credential-provider-config", String),
-    f("selinux", Bool),
-    f("lb-server-port", Int),
-    f("protect-kernel-defaults", Bool),
-    f("container-runtime-endpoint", String),
-    f("default-runtime", String),
-    f("image-service-endpoint", String),
-    f("pause-image", String),
-    f("snapshotter", String),
-    f("private-registry", String),
-    f("disable-default-registry-endpoint", Bool),
-    f("airgap-extra-registry", Slice),
-    a("node-ip", "i", Slice),
-    f("bind-address", String),
-    f("node-external-ip", Slice),
-    f("node-internal-dns", Slice),
-    f("node-external-dns", Slice),
-    f("resolv-conf", String),
-    f("flannel-iface", String),
-    f("flannel-conf", String),
-    f("flannel-cni-conf", String),
-    f("kubelet-arg", Slice),
-    f("kube-proxy-arg", Slice),
-    f("enable-pprof", Bool),
-    f("rootless", Bool),
-    f("prefer-bundled-bin", Bool),
-    f("docker", Bool),
-    f("vpn-auth", String),
-    f("vpn-auth-file", String),
-    f("disable-apiserver-lb", Bool),
-];
-
-/// `k3s server` (`ServerFlags`), in k3s's order.
-pub const SERVER: &[Flag] = &[
-    a("config", "c", String),
-    f("debug", Bool),
-    f("v", Int),
-    f("vmodule", String),
-    a("log", "l", String),
-    f("alsologtostderr", Bool),
-    f("bind-address", String),
-    f("https-listen-port", Int),
-    f("advertise-address", String),
-    f("advertise-port", Int),
-    f("tls-san", Slice),
-    f("tls-san-security", Bool),
-    a("data-dir", "d", String),
-    f("cluster-cidr", Slice),
-    f("service-cidr", Slice),
-    f("service-node-port-range", String),
-    f("cluster-dns", Slice),
-    f("cluster-domain", String),
-    f("flannel-backend", String),
-    f("flannel-ipv6-masq", Bool),
-    f("flannel-external-ip", Bool),
-    f("egress-selector-mode", String),
-    f("servicelb-namespace", String),
-    a("write-kubeconfig", "o", String),
-    f("write-kubeconfig-mode", String),
-    f("write-kubeconfig-group", String),
-    f("helm-job-image", String),
-    a("token", "t", String),
-    f("token-file", String),
-    f("agent-token", String),
-    f("agent-token-file", String),
-    a("server", "s", String),
-    f("cluster-init", Bool),
-    f("cluster-reset", Bool),
-    f("cluster-reset-restore-path", String),
-    f("kube-apiserver-arg", Slice),
-    f("etcd-arg", Slice),
-    f("kube-controller-manager-arg", Slice),
-    f("kube-scheduler-arg", Slice),
-    f("kube-cloud-controller-manager-arg", Slice),
-    f("kine-tls", Bool),
-    f("datastore-endpoint", String),
-    f("datastore-cafile", String),
-    f("datastore-certfile", String),
-    f("datastore-keyfile", String),
-    f("etcd-expose-metrics", Bool),
-    f("etcd-disable-snapshots", Bool),
-    f("etcd-snapshot-name", String),
-    f("etcd-snapshot-schedule-cron", String),
-    f("etcd-snapshot-retention", Int),
-    f("etcd-snapshot-dir", String),
-    f("etcd-snapshot-compress", Bool),
-    f("etcd-s3", Bool),
-    f("etcd-s3-endpoint", String),
-    f("etcd-s3-endpoint-ca", String),
-    f("etcd-s3-skip-ssl-verify", Bool),
-    f("etcd-s3-access-key", String),
-    f("etcd-s3-secret-key", String),
-    f("etcd-s3-bucket", String),
-    f("etcd-s3-region", String),
-    f("etcd-s3-folder", String),
-    f("etcd-s3-proxy", String),
-    f("etcd-s3-config-secret", String),
-    f("etcd-s3-insecure", Bool),
-    f("etcd-s3-timeout", Duration),
-    f("default-local-storage-path", String),
-    f("disable", Slice),
-    f("disable-scheduler", Bool),
-    f("disable-cloud-controller", Bool),
-    f("disable-kube-proxy", Bool),
-    f("disable-network-policy", Bool),
-    f("disable-helm-controller", Bool),
-    f("disable-apiserver", Bool),
-    f("disable-controller-manager", Bool),
-    f("disable-etcd", Bool),
-    f("embedded-registry", Bool),
-    f("supervisor-metrics", Bool),
-    f("node-name", String),
-    f("with-node-id", Bool),
-    f("node-label", Slice),
-    f("node-taint", Slice),
-    f("image-credential-provider-bin-dir", String),
-    f("image-credential-provider-config", String),
-    f("docker", Bool),
-    f("container-runtime-endpoint", String),
-    f("default-runtime", String),
-    f("image-service-endpoint", String),
-    f("disable-default-registry-endpoint", Bool),
-    f("pause-image", String),
-    f("snapshotter", String),
-    f("private-registry", String),
-    f("system-default-registry", String),
-    f("airgap-extra-registry", Slice),
-    a("node-ip", "i", Slice),
-    f("node-external-ip", Slice),
-    f("node-internal-dns", Slice),
-    f("node-external-dns", Slice),
-    f("resolv-conf", String),
-    f("flannel-iface", String),
-    f("flannel-conf", String),
-    f("flannel-cni-conf", String),
-    f("vpn-auth", String),
-    f("vpn-auth-file", String),
-    f("kubelet-arg", Slice),
-    f("kube-proxy-arg", Slice),
-    f("protect-kernel-defaults", Bool),
-    f("secrets-encryption", Bool),
-    f("enable-pprof", Bool),
-    f("rootless", Bool),
-    f("prefer-bundled-bin", Bool),
-    f("selinux", Bool),
-    f("lb-server-port", Int),
-    f("disable-agent", Bool),
-    f("kube-controller-arg", Slice),
-    f("kube-cloud-controller-arg", Slice),
-];
-
-/// The error text k3s (Go's `flag` package under urfave/cli v1) gives for a flag the subcommand does not define.
+/// The error text k3s (Go's `flag` package under urfave/cli) gives for a flag the subcommand does not define.
 /// `name` is the flag without its dashes and without `=value`.
 pub fn not_defined_error(name: &str) -> std::string::String {
     format!("flag provided but not defined: -{name}")
 }
+
+pub mod facts;
 
 #[cfg(test)]
 mod tests {
@@ -281,11 +147,11 @@ mod tests {
             let mut seen = BTreeSet::new();
             for fl in cmd.flags() {
                 assert!(seen.insert(fl.name), "{} twice in {}", fl.name, cmd.as_str());
-                if let Some(al) = fl.alias {
-                    assert_eq!(al.len(), 1, "{al}");
+                for al in fl.aliases {
                     assert!(seen.insert(al), "alias {al} twice in {}", cmd.as_str());
+                    assert!(facts::valid_name(al), "{al}");
                 }
-                assert!(fl.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+                assert!(facts::valid_name(fl.name), "{}", fl.name);
             }
         }
     }

@@ -44,11 +44,6 @@ pub fn registry() -> Vec<Generator> {
             render: crate::render::node_tools_inc::render,
         },
         Generator {
-            path: crate::render::config_facts_inc::PATH,
-            sources: &["meta-k3s-rs/k3s-model/src/flags.rs", "meta-k3s-rs/k3s-model/src/paths.rs"],
-            render: crate::render::config_facts_inc::render,
-        },
-        Generator {
             path: "recipes-containers/k3s/k3s-go-mods.inc",
             sources: &[crate::render::go_inc::FACTS],
             render: crate::render::go_inc::go_mods,
@@ -129,26 +124,39 @@ pub struct FileSet {
 
 /// Every generator writing more than one file.
 pub fn file_sets() -> Vec<FileSet> {
-    use crate::render::node_recipe;
-    vec![FileSet {
-        outputs: vec![
-            Output {
-                path: node_recipe::NODE.bb,
-                sources: &["meta-k3s-rs/Cargo.toml", "meta-k3s-rs/Cargo.lock", "meta-k3s-rs/*/Cargo.toml"],
-            },
-            Output { path: node_recipe::CRATES_INC, sources: &["meta-k3s-rs/Cargo.lock"] },
-            Output {
-                path: node_recipe::LICENSES_INC,
-                sources: &[
-                    "meta-k3s-rs/Cargo.toml",
-                    "meta-k3s-rs/Cargo.lock",
-                    "meta-k3s-rs/*/Cargo.toml",
-                    "the .crate archives (cargo fetch --locked)",
-                ],
-            },
-        ],
-        render: node_recipe::render_files,
-    }]
+    use crate::render::{config_facts_inc, flags_table, node_recipe};
+    vec![
+        // The flag facts, parsed once: k3s_model's table and the recipe's config facts cannot disagree.
+        FileSet {
+            outputs: vec![
+                Output { path: flags_table::PATH, sources: &[k3s_model::flags::facts::PATH] },
+                Output {
+                    path: config_facts_inc::PATH,
+                    sources: &[k3s_model::flags::facts::PATH, "meta-k3s-rs/k3s-model/src/paths.rs"],
+                },
+            ],
+            render: flags_table::render_files,
+        },
+        FileSet {
+            outputs: vec![
+                Output {
+                    path: node_recipe::NODE.bb,
+                    sources: &["meta-k3s-rs/Cargo.toml", "meta-k3s-rs/Cargo.lock", "meta-k3s-rs/*/Cargo.toml"],
+                },
+                Output { path: node_recipe::CRATES_INC, sources: &["meta-k3s-rs/Cargo.lock"] },
+                Output {
+                    path: node_recipe::LICENSES_INC,
+                    sources: &[
+                        "meta-k3s-rs/Cargo.toml",
+                        "meta-k3s-rs/Cargo.lock",
+                        "meta-k3s-rs/*/Cargo.toml",
+                        "the .crate archives (cargo fetch --locked)",
+                    ],
+                },
+            ],
+            render: node_recipe::render_files,
+        },
+    ]
 }
 
 /// Every generated file (path, inputs) of the layer, single files first.
@@ -353,12 +361,15 @@ mod tests {
         for d in ["meta-k3s-rs", "tools"] {
             copy_tree(&repo.join(d), &dir.path().join(d));
         }
+        // A generated file inside a crate's sources (k3s_model's flag table): not an input, so not in the scratch.
+        std::fs::remove_file(dir.path().join(crate::render::flags_table::PATH)).unwrap();
         for input in [
             crate::render::go_inc::FACTS,
             crate::render::go_inc::DECISIONS,
             crate::kernel_inputs::FACTS,
             crate::render::airgap_inc::FACTS,
             crate::render::charts_inc::FACTS,
+            k3s_model::flags::facts::PATH,
         ] {
             let target = dir.path().join(input);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();

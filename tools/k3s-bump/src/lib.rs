@@ -3,13 +3,15 @@
 //!
 //! [`prepare`] does every step that can fail — tag → commit and release branch, a shallow checkout, go.mod/go.sum,
 //! resolve of missing module facts (go.sum `h1:` checked), the linked module set by `go list` offline, licences of
-//! exactly that set, the pins of scripts/version.sh and go.mod, the traefik charts and their sha256, the flag
-//! names of pkg/cli/cmds, the kernel options of check-config.sh — and returns the new file contents and a summary.
-//! It writes nothing into the layer: the caller renders `gen` over a staged copy and only then replaces files.
+//! exactly that set, the pins of scripts/version.sh and go.mod, the traefik charts and their sha256, the flags
+//! of pkg/cli/cmds (k3s's own code run by the go command, [`cliflags`]), the kernel options of check-config.sh —
+//! and returns the new file contents and a summary. It writes nothing into the layer: the caller renders `gen` over
+//! a staged copy and only then replaces files.
 #![forbid(unsafe_code)]
 
 pub mod airgap;
 pub mod charts;
+pub mod cliflags;
 pub mod git;
 pub mod golist;
 pub mod spec_edit;
@@ -27,7 +29,8 @@ use gomod::{GoMod, GoSum};
 pub const RECIPE: &str = "recipes-containers/k3s/k3s_git.bb";
 /// The k3s module facts.
 pub const FACTS: &str = "recipes-containers/k3s/k3s-go-facts.tsv";
-/// Facts bump reads from the k3s source besides modules (charts, version.sh pins, flags, check-config options).
+/// Facts bump reads from the k3s source besides modules and flags (charts, version.sh pins, check-config options);
+/// the flags go to [`k3s_model::flags::facts::PATH`].
 pub const UPSTREAM_FACTS: &str = k3s_upstream_facts::PATH;
 /// The spec.
 pub const SPEC: &str = "k3s-spec.yaml";
@@ -357,34 +360,19 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         let _ = writeln!(upstream_facts, "version.sh\t{k}\t{v}");
     }
     let _ = writeln!(upstream_facts, "containerd\t{containerd}\t{}", replaced(&containerd));
-    let mut flags_summary = String::new();
-    for (cmd, file, model) in [
-        ("agent", "pkg/cli/cmds/agent.go", k3s_model::flags::AGENT),
-        ("server", "pkg/cli/cmds/server.go", k3s_model::flags::SERVER),
-    ] {
-        // Shared flags (config, log, debug) live in other files of the package; read them all for each role.
-        let mut texts = vec![read(&src.join(file))?];
-        for shared in ["pkg/cli/cmds/config.go", "pkg/cli/cmds/log.go", "pkg/cli/cmds/root.go"] {
-            if let Ok(s) = std::fs::read_to_string(src.join(shared)) {
-                texts.push(s);
-            }
-        }
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let upstream_names = upstream::cli_flag_names(&refs);
-        for n in &upstream_names {
-            let _ = writeln!(upstream_facts, "flag-{cmd}\t{n}");
-        }
-        let ours: BTreeSet<String> = model.iter().map(|f| f.name.to_owned()).collect();
-        let added: Vec<&String> = upstream_names.difference(&ours).collect();
-        let gone: Vec<&String> = ours.difference(&upstream_names).collect();
-        let _ = writeln!(
-            flags_summary,
-            "  {cmd}: {} flags upstream; not in k3s_model::flags: {:?}; in the model but not upstream: {:?}",
-            upstream_names.len(),
-            added,
-            gone
-        );
-    }
+    // Flags: k3s's own pkg/cli/cmds, run by the go command over the same offline proxy; the facts file `gen` renders
+    // the config validation from (k3s_model::flags and k3s-config-facts.inc).
+    let new_flags = cliflags::read(
+        &cliflags::GoEnv { go: &o.go, proxy: &proxy, modcache: &modcache.0, tags: &go_tags },
+        &src,
+        &gm.module,
+        tag,
+        &t.commit,
+    )?;
+    let flags_path = o.layer.join(k3s_model::flags::facts::PATH);
+    let old_flags = k3s_model::flags::facts::FlagFacts::parse(k3s_model::flags::facts::PATH, &read(&flags_path)?)
+        .map_err(|e| BumpError::step("reading the flag facts", e))?;
+    let flags_summary = cliflags::summary(&old_flags, &new_flags);
     let kernel = upstream::check_config_options(&read(&src.join("contrib/util/check-config.sh"))?);
     for k in &kernel {
         let _ = writeln!(upstream_facts, "check-config\t{k}");
@@ -432,7 +420,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     );
     s += "traefik charts (manifests/traefik.yaml → k3s-charts.inc):\n";
     s += &chart_summary;
-    s += "flags (pkg/cli/cmds) against k3s_model::flags (not applied; edit the model):\n";
+    let _ = writeln!(s, "flags ({}, written to {}):", cliflags::CMDS, k3s_model::flags::facts::PATH);
     s += &flags_summary;
     let _ = writeln!(
         s,
@@ -467,6 +455,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
     k3s_upstream_facts::parse(UPSTREAM_FACTS, &upstream_facts)
         .map_err(|e| BumpError::step(format!("k3s {tag}: the new upstream facts"), e))?;
     files.insert(PathBuf::from(UPSTREAM_FACTS), upstream_facts.into_bytes());
+    files.insert(PathBuf::from(k3s_model::flags::facts::PATH), new_flags.to_tsv().into_bytes());
     if let Some(r) = airgap {
         files.insert(PathBuf::from(airgap::FACTS), r.facts.into_bytes());
     }

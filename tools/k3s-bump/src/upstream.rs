@@ -1,6 +1,6 @@
 //! What bump reads from a k3s source tree: the pins scripts/version.sh sets, the charts manifests/traefik.yaml
-//! references, the flag names pkg/cli/cmds defines and the kernel options contrib/util/check-config.sh checks.
-//! Pure text readers: no I/O here.
+//! references and the kernel options contrib/util/check-config.sh checks. Pure text readers: no I/O here. (The
+//! flags of pkg/cli/cmds are not read as text: [`crate::cliflags`] runs k3s's own code.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,27 +73,6 @@ pub fn traefik_charts(text: &str) -> Result<BTreeSet<ChartRef>, String> {
         }
     }
     Ok(out)
-}
-
-/// Flag names (`Name: "a,b"` in urfave/cli v1 flag literals) of Go source files; the long name first, a
-/// one-letter alias after the comma.
-pub fn cli_flag_names(go_sources: &[&str]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for text in go_sources {
-        for line in text.lines() {
-            let l = line.trim();
-            let Some(v) = l.strip_prefix("Name:") else { continue };
-            let v = v.trim().trim_end_matches(',');
-            let Some(v) = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else { continue };
-            if let Some(long) = v.split(',').next().map(str::trim)
-                && !long.is_empty()
-                && long.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                out.insert(long.to_owned());
-            }
-        }
-    }
-    out
 }
 
 /// Kconfig symbols (without `CONFIG_`) check-config.sh checks: the words after `check_flags` (moby's script,
@@ -171,9 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn flags_and_kernel() {
-        let go = "cli.StringFlag{\n Name: \"token,t\",\n Usage: \"x\",\n}\n&cli.BoolFlag{Name: \"debug\"}\n Name: \"node-ip\",\n";
-        assert_eq!(cli_flag_names(&[go]).into_iter().collect::<Vec<_>>(), ["node-ip", "token"]);
+    fn kernel() {
         let k = "check_flags NAMESPACES NET_NS \\\n  PID_NS\nif is_set EXT4_FS; then\nx=\"CONFIG_CGROUPS CONFIG_NF_NAT_\"\n# check_flags OLD\n";
         assert_eq!(
             check_config_options(k).into_iter().collect::<Vec<_>>(),

@@ -10,6 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use go_facts::{Facts, ModuleVersion};
+use k3s_model::flags::facts::FlagFacts;
+use k3s_model::flags::{Command as Cmd, Kind};
 use sha2::Digest as _;
 
 const MIT: &str = "MIT License\n\nCopyright (c) 2026 Test\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software, to deal in the Software without restriction. The above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n";
@@ -34,7 +36,7 @@ fn serve(root: PathBuf) -> String {
                     break;
                 }
             }
-            let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_owned();
+            let path = percent_decode(line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/'));
             let body = if path.contains("..") { None } else { std::fs::read(root.join(&path)).ok() };
             let (status, body) = body.map_or((404, vec![]), |b| (200, b));
             let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
@@ -42,6 +44,26 @@ fn serve(root: PathBuf) -> String {
         }
     });
     base
+}
+
+/// `%XX` escapes of a request path (the go command sends `!` of a case-escaped module path as `%21`).
+fn percent_decode(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())) {
+            (b'%', Some(c)) => {
+                out.push(c);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn run(dir: &Path, cmd: &str, args: &[&str], env: &[(&str, String)]) -> String {
@@ -67,26 +89,182 @@ fn write(p: &Path, body: &str) {
 
 /// A module version in the proxy tree (zip + .mod + .info), as a Go proxy lays it out.
 fn publish(proxy: &Path, module: &str, gomod_module: &str, version: &str, files: &[(&str, &str)]) {
+    let gomod = format!("module {gomod_module}\n\ngo 1.19\n");
+    let files: Vec<(String, Vec<u8>)> = files.iter().map(|(n, b)| ((*n).to_owned(), b.as_bytes().to_vec())).collect();
+    publish_raw(proxy, module, version, Some(&gomod), &files);
+}
+
+/// `module@version` in the proxy tree with `gomod` as its go.mod; `files` zipped with it (no zip when `files` is
+/// empty: a module the build graph names but no package of which is loaded needs only its .mod).
+fn publish_raw(proxy: &Path, module: &str, version: &str, gomod: Option<&str>, files: &[(String, Vec<u8>)]) {
     let dir = proxy.join(gomod::escape_path(module).unwrap()).join("@v");
     std::fs::create_dir_all(&dir).unwrap();
-    let gomod = format!("module {gomod_module}\n\ngo 1.19\n");
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let o = zip::write::SimpleFileOptions::default();
-        z.start_file(format!("{module}@{version}/go.mod"), o).unwrap();
-        z.write_all(gomod.as_bytes()).unwrap();
-        for (name, body) in files {
-            z.start_file(format!("{module}@{version}/{name}"), o).unwrap();
-            z.write_all(body.as_bytes()).unwrap();
+    let gomod = gomod.map_or_else(|| format!("module {module}\n"), str::to_owned);
+    if !files.is_empty() {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let o = zip::write::SimpleFileOptions::default();
+            z.start_file(format!("{module}@{version}/go.mod"), o).unwrap();
+            z.write_all(gomod.as_bytes()).unwrap();
+            for (name, body) in files {
+                z.start_file(format!("{module}@{version}/{name}"), o).unwrap();
+                z.write_all(body).unwrap();
+            }
+            z.finish().unwrap();
         }
-        z.finish().unwrap();
+        std::fs::write(dir.join(format!("{version}.zip")), buf.into_inner()).unwrap();
     }
-    std::fs::write(dir.join(format!("{version}.zip")), buf.into_inner()).unwrap();
     std::fs::write(dir.join(format!("{version}.mod")), &gomod).unwrap();
     std::fs::write(dir.join(format!("{version}.info")), format!("{{\"Version\":\"{version}\"}}")).unwrap();
     std::fs::write(dir.join("list"), format!("{version}\n")).unwrap();
 }
+
+/// Where Debian's golang-*-dev packages put Go source (.ci/install.d/33-urfave-cli.sh installs urfave/cli's).
+const GOCODE: &str = "/usr/share/gocode/src";
+
+/// The licence text of a Debian package's copyright file (its stand-alone `License:` paragraph): Debian's -dev
+/// packages do not ship the module's own LICENSE file.
+fn debian_licence(pkg: &str) -> Vec<u8> {
+    let path = format!("/usr/share/doc/{pkg}/copyright");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (Debian package {pkg}: .ci/install.d/33-urfave-cli.sh installs it)"));
+    let para = text.split("\n\n").filter(|p| p.starts_with("License:")).last().unwrap();
+    let lines: Vec<&str> =
+        para.lines().skip(1).map(|l| l.strip_prefix(' ').unwrap_or(l)).map(|l| if l == "." { "" } else { l }).collect();
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+fn collect_go_source(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            // A nested module (urfave/cli v1's v2/) is not part of this one; tests' data is not needed.
+            if !p.join("go.mod").exists() && name != "testdata" {
+                collect_go_source(root, &p, out);
+            }
+        } else if !name.ends_with("_test.go") && !(dir == root && (name == "go.mod" || name == "go.sum")) {
+            out.push((p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+}
+
+/// Debian's source of the Go module `module` (package `pkg`) published as `module@version`: its own go.mod, its
+/// packages (tests and testdata left out) and the licence from Debian's copyright file as LICENSE. Debian's
+/// version can differ from `version` (the one urfave/cli's go.mod requires); the API is what the test exercises.
+fn publish_debian(proxy: &Path, module: &str, version: &str, pkg: &str) {
+    let dir = Path::new(GOCODE).join(module);
+    let gomod = std::fs::read_to_string(dir.join("go.mod")).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut files = Vec::new();
+    collect_go_source(&dir, &dir, &mut files);
+    files.push(("LICENSE".into(), debian_licence(pkg)));
+    publish_raw(proxy, module, version, Some(&gomod), &files);
+}
+
+/// The urfave/cli major version the fake k3s's pkg/cli/cmds is written against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cli {
+    /// `github.com/urfave/cli` (Debian's 1.22.9), as k3s up to 1.3x: `Name: "token,t"`, `cli.Command` values.
+    V1,
+    /// `github.com/urfave/cli/v2` (Debian's 2.3.0), as k3s 1.36 very likely: `Aliases`, `*cli.Command`.
+    V2,
+}
+
+/// The real urfave/cli (and what its go.mod requires) on the proxy. md2man and blackfriday are real (urfave/cli's
+/// docs.go imports md2man); toml and yaml.v2 are needed only as .mod files (only urfave's altsrc, which nothing
+/// here imports, uses them): stand-in .mod files holding their module line.
+fn publish_urfave(proxy: &Path, cli: Cli) {
+    publish_debian(proxy, "github.com/russross/blackfriday/v2", "v2.1.0", "golang-github-russross-blackfriday-v2-dev");
+    let (cli_module, cli_version, cli_pkg, md2man, yaml) = match cli {
+        Cli::V1 => (
+            "github.com/urfave/cli",
+            "v1.22.9",
+            "golang-github-urfave-cli-dev",
+            "v2.0.0-20190314233015-f79a8a8ca69d",
+            "v2.2.2",
+        ),
+        Cli::V2 => ("github.com/urfave/cli/v2", "v2.3.0", "golang-github-urfave-cli-v2-dev", "v2.0.1", "v2.2.3"),
+    };
+    publish_debian(proxy, cli_module, cli_version, cli_pkg);
+    publish_debian(proxy, "github.com/cpuguy83/go-md2man/v2", md2man, "golang-github-cpuguy83-go-md2man-v2-dev");
+    publish_raw(proxy, "github.com/BurntSushi/toml", "v0.3.1", None, &[]);
+    publish_raw(proxy, "gopkg.in/yaml.v2", yaml, None, &[]);
+}
+
+/// The fake k3s's pkg/cli/cmds over urfave/cli `cli`, shaped as k3s's: shared config/debug flags, an agent and a
+/// server command, a flag only under the recipe's `ctrd` build tag, `extra_server` appended to the server's flags.
+fn fake_cmds(k: &Path, cli: Cli, extra_server: &str) {
+    let names = |n: &str, a: &str| match cli {
+        Cli::V1 => format!("Name: \"{n},{a}\""),
+        Cli::V2 => format!("Name: \"{n}\", Aliases: []string{{\"{a}\"}}"),
+    };
+    let (import, ret, amp) = match cli {
+        Cli::V1 => ("github.com/urfave/cli", "cli.Command", ""),
+        Cli::V2 => ("github.com/urfave/cli/v2", "*cli.Command", "&"),
+    };
+    let path_flag = if cli == Cli::V2 { "PathFlag" } else { "StringFlag" };
+    let bool_t = if cli == Cli::V2 {
+        "&cli.BoolFlag{Name: \"tls-san-security\", Value: true}"
+    } else {
+        "cli.BoolTFlag{Name: \"tls-san-security\"}"
+    };
+    write(
+        &k.join("pkg/cli/cmds/config.go"),
+        &format!(
+            "package cmds\n\nimport \"{import}\"\n\n// Shared by both commands, as k3s's ConfigFlag and DebugFlag are.\nvar (\n\
+             \tConfigFlag = &cli.StringFlag{{{}, Usage: \"(config) Load configuration from FILE\"}}\n\
+             \tDebugFlag  = &cli.BoolFlag{{Name: \"debug\", Usage: \"(logging) Turn on debug logs\"}}\n)\n",
+            names("config", "c")
+        ),
+    );
+    write(
+        &k.join("pkg/cli/cmds/agent.go"),
+        &format!(
+            "package cmds\n\nimport (\n\t\"{import}\"\n)\n\nfunc NewAgentCommand(action func(ctx *cli.Context) error) {ret} {{\n\
+             \tflags := []cli.Flag{{\n\t\tConfigFlag,\n\t\tDebugFlag,\n\t\t&cli.StringFlag{{{}}},\n\
+             \t\t&cli.StringSliceFlag{{Name: \"node-label\"}},\n\t\t&cli.IntFlag{{Name: \"lb-server-port\", Value: 6444}},\n\
+             \t\t&cli.StringFlag{{Name: \"brand-new-flag\", Hidden: true}},\n\t}}\n\
+             \treturn {amp}cli.Command{{Name: \"agent\", Action: action, Flags: append(flags, tagFlags...)}}\n}}\n",
+            names("token", "t")
+        ),
+    );
+    write(
+        &k.join("pkg/cli/cmds/server.go"),
+        &format!(
+            "package cmds\n\nimport \"{import}\"\n\nvar ServerFlags = []cli.Flag{{\n\tConfigFlag,\n\tDebugFlag,\n\
+             \t&cli.StringFlag{{{}}},\n\t&cli.StringSliceFlag{{Name: \"cluster-cidr\"}},\n\
+             \t&cli.{path_flag}{{{}}},\n\t&cli.DurationFlag{{Name: \"etcd-s3-timeout\"}},\n\t{bool_t},\n\
+             \t&cli.StringSliceFlag{{Name: \"disable\"}},\n\t{extra_server}\n}}\n\n\
+             func NewServerCommand(action func(*cli.Context) error) {ret} {{\n\
+             \treturn {amp}cli.Command{{Name: \"server\", Action: action, Flags: ServerFlags}}\n}}\n",
+            names("token", "t"),
+            names("write-kubeconfig", "o")
+        ),
+    );
+    // A flag defined only under one of the recipe's K3S_GO_TAGS: bump runs the package with those tags.
+    write(
+        &k.join("pkg/cli/cmds/tags_ctrd.go"),
+        &format!(
+            "//go:build ctrd\n\npackage cmds\n\nimport \"{import}\"\n\nvar tagFlags = []cli.Flag{{&cli.BoolFlag{{Name: \"ctrd-only\"}}}}\n"
+        ),
+    );
+    write(
+        &k.join("pkg/cli/cmds/tags_noctrd.go"),
+        &format!("//go:build !ctrd\n\npackage cmds\n\nimport \"{import}\"\n\nvar tagFlags []cli.Flag\n"),
+    );
+}
+
+/// What the fake k3s is made of.
+#[derive(Debug, Clone, Copy)]
+struct Fake {
+    cli: Cli,
+    /// Go source of one more element of the server's flag list (empty: none).
+    extra_server: &'static str,
+}
+
+const FAKE: Fake = Fake { cli: Cli::V2, extra_server: "" };
 
 /// Where a pin repository's release tag is (the branch bump must then name: one that contains it).
 #[derive(Clone, Copy)]
@@ -139,6 +317,10 @@ struct World {
 
 /// Builds the fake k3s, its proxy, charts, pin repositories and a layer (spec, recipe, old facts) to bump.
 fn world() -> World {
+    world_with(FAKE)
+}
+
+fn world_with(fake: Fake) -> World {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("srv");
     let proxy = root.join("proxy");
@@ -179,11 +361,12 @@ fn world() -> World {
         "v2.0.0-k3s1",
         &[("LICENSE", APACHE), ("cmd/containerd-shim-runc-v2/main.go", "package main\n\nfunc main() {}\n")],
     );
+    publish_urfave(&proxy, fake.cli);
     write(&root.join("charts/traefik/traefik-40.0.0+up40.0.0.tgz"), "chart");
     write(&root.join("charts/traefik-crd/traefik-crd-40.0.0+up40.0.0.tgz"), "crd");
     let chart_sha: String = sha2::Sha256::digest(b"chart").iter().map(|b| format!("{b:02x}")).collect();
     // The release's assets as k3s publishes them: one sha256sum-<arch>.txt each, and the image list.
-    let rel = root.join("releases/v1.36.3%2Bk3s1");
+    let rel = root.join("releases/v1.36.3+k3s1"); // the server decodes the URL's %2B
     for (i, a) in ["amd64", "arm64", "arm"].into_iter().enumerate() {
         let sums = format!("{}  k3s\n{}  k3s-airgap-images-{a}.tar.zst\n", "f".repeat(64), i.to_string().repeat(64));
         write(&rel.join(format!("sha256sum-{a}.txt")), &sums);
@@ -220,10 +403,11 @@ fn world() -> World {
          \tgithub.com/opencontainers/runc v1.4.3\n)\n\n\
          replace github.com/containerd/containerd/v2 => example.com/k3s-io/containerd/v2 v2.0.0-k3s1\n",
     );
+    // go mod tidy adds urfave/cli (pkg/cli/cmds imports it) and what its go.mod requires.
     write(
         &k.join("cmd/server/main.go"),
         "package main\n\nimport (\n\t_ \"example.com/dep\"\n\t_ \"github.com/containernetworking/plugins\"\n\
-         \t_ \"github.com/opencontainers/runc\"\n)\n\nfunc main() {}\n",
+         \t_ \"github.com/k3s-io/k3s/pkg/cli/cmds\"\n\t_ \"github.com/opencontainers/runc\"\n)\n\nfunc main() {}\n",
     );
     // Linked only without urfave_cli_no_docs (one of the recipe's K3S_GO_TAGS), as k3s's docs generator is.
     write(
@@ -244,11 +428,7 @@ fn world() -> World {
         &k.join("manifests/traefik.yaml"),
         "spec:\n  chart: https://%{KUBERNETES_API}%/static/charts/traefik-40.0.0+up40.0.0.tgz\n---\nspec:\n  chart: https://%{KUBERNETES_API}%/static/charts/traefik-crd-40.0.0+up40.0.0.tgz\n",
     );
-    write(
-        &k.join("pkg/cli/cmds/agent.go"),
-        "var f = cli.StringFlag{\n\tName: \"token,t\",\n}\nvar g = cli.StringFlag{\n\tName: \"brand-new-flag\",\n}\n",
-    );
-    write(&k.join("pkg/cli/cmds/server.go"), "var f = cli.StringFlag{\n\tName: \"cluster-cidr\",\n}\n");
+    fake_cmds(&k, fake.cli, fake.extra_server);
     write(
         &k.join("scripts/airgap/image-list.txt"),
         "docker.io/rancher/klipper-helm:v0.9.11\ndocker.io/rancher/mirrored-pause:3.6\n",
@@ -328,7 +508,7 @@ fn world() -> World {
 
     let layer = t.path().join("layer");
     let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for f in [k3s_bump::SPEC, k3s_bump::RECIPE, k3s_bump::UPSTREAM_FACTS] {
+    for f in [k3s_bump::SPEC, k3s_bump::RECIPE, k3s_bump::UPSTREAM_FACTS, k3s_model::flags::facts::PATH] {
         std::fs::create_dir_all(layer.join(f).parent().unwrap()).unwrap();
         std::fs::copy(repo_root.join(f), layer.join(f)).unwrap();
     }
@@ -446,7 +626,8 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
         up.contains("containerd\tgithub.com/containerd/containerd/v2\texample.com/k3s-io/containerd/v2@v2.0.0-k3s1"),
         "{up}"
     );
-    assert!(up.contains("flag-agent\tbrand-new-flag") && up.contains("check-config\tBRAND_NEW_OPTION"), "{up}");
+    assert!(up.contains("check-config\tBRAND_NEW_OPTION"), "{up}");
+    assert!(!up.contains("flag-"), "the flags have their own facts file: {up}");
     let air = std::str::from_utf8(&p.files[Path::new(k3s_bump::airgap::FACTS)]).unwrap();
     assert!(air.contains(&format!("k3s-commit\t{}\nimage-list\tcompared\t", w.tag_commit)), "{air}");
     assert!(
@@ -457,9 +638,94 @@ fn offline_bump_of_a_fake_k3s_reads_every_fact_from_its_source() {
         "the release's URL, not the mirror's: {air}"
     );
     let s = &p.summary;
-    assert!(s.contains("\"brand-new-flag\"") && s.contains("\"BRAND_NEW_OPTION\""), "differences reported: {s}");
+    assert!(s.contains("\"BRAND_NEW_OPTION\""), "differences reported: {s}");
     assert!(s.contains("bump deps") && !s.contains("after the tag"), "shortlog old..tag: {s}");
-    assert!(s.contains("licences: added [\"Apache-2.0\", \"MIT\"]"), "{s}");
+    // urfave/cli v2 2.3.0 and md2man (MIT), blackfriday (BSD-2-Clause): pkg/cli/cmds is linked, as in k3s.
+    assert!(s.contains("licences: added [\"Apache-2.0\", \"BSD-2-Clause\", \"MIT\"]"), "{s}");
+    assert_eq!(lic(&mv("github.com/urfave/cli/v2", "v2.3.0")), ["MIT"]);
+}
+
+fn flags_of(p: &k3s_bump::Prepared) -> FlagFacts {
+    let text = std::str::from_utf8(&p.files[Path::new(k3s_model::flags::facts::PATH)]).unwrap();
+    FlagFacts::parse("new flag facts", text).unwrap()
+}
+
+fn names(f: &FlagFacts, cmd: Cmd) -> Vec<&str> {
+    f.flags(cmd).iter().map(|f| f.name.as_str()).collect()
+}
+
+/// The flags come from running the fake k3s's pkg/cli/cmds over the real urfave/cli v2 (Debian's 2.3.0).
+#[test]
+fn offline_bump_reads_the_flags_by_running_pkg_cli_cmds_over_real_urfave_cli_v2() {
+    let w = world();
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let f = flags_of(&p);
+    assert_eq!(
+        names(&f, Cmd::Agent),
+        ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"],
+        "k3s's order; the hidden flag added in the fake repo and the flag of the recipe's ctrd tag are there"
+    );
+    assert_eq!(
+        names(&f, Cmd::Server),
+        [
+            "config",
+            "debug",
+            "token",
+            "cluster-cidr",
+            "write-kubeconfig",
+            "etcd-s3-timeout",
+            "tls-san-security",
+            "disable"
+        ]
+    );
+    let get = |cmd, n: &str| f.flags(cmd).iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(get(Cmd::Agent, "token").aliases, ["t"]);
+    assert_eq!(get(Cmd::Agent, "config").aliases, ["c"]);
+    assert_eq!((get(Cmd::Agent, "node-label").kind, get(Cmd::Agent, "lb-server-port").kind), (Kind::Slice, Kind::Int));
+    assert_eq!(get(Cmd::Server, "write-kubeconfig").aliases, ["o"]);
+    assert_eq!(get(Cmd::Server, "write-kubeconfig").kind, Kind::String, "a PathFlag is a string");
+    assert_eq!(get(Cmd::Server, "etcd-s3-timeout").kind, Kind::Duration);
+    assert_eq!(get(Cmd::Server, "tls-san-security").kind, Kind::Bool);
+    // Neither command's own flags leak into the other.
+    assert!(!names(&f, Cmd::Server).contains(&"brand-new-flag") && !names(&f, Cmd::Server).contains(&"node-label"));
+    assert!(!names(&f, Cmd::Agent).contains(&"disable") && !names(&f, Cmd::Agent).contains(&"cluster-cidr"));
+    let prov = f.provenance.join("\n");
+    assert!(prov.contains(&format!("from k3s v1.36.3+k3s1 (commit {})", w.tag_commit)), "{prov}");
+    assert!(prov.contains("urfave/cli github.com/urfave/cli/v2") && prov.contains("ctrd"), "{prov}");
+    let s = &p.summary;
+    assert!(s.contains("agent: 7 flags; added [\"brand-new-flag\", \"ctrd-only\"]; removed [\"v\", "), "{s}");
+    assert!(s.contains("server: 8 flags; added []; removed [\"v\", "), "{s}");
+    assert!(s.contains("changed []"), "same kinds and aliases as the committed facts: {s}");
+}
+
+/// The same over the real urfave/cli v1 (Debian's 1.22.9): `Name: "token,t"`, `cli.Command` values, BoolTFlag.
+#[test]
+fn offline_bump_reads_the_flags_of_a_k3s_on_real_urfave_cli_v1() {
+    let w = world_with(Fake { cli: Cli::V1, ..FAKE });
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let f = flags_of(&p);
+    assert_eq!(
+        names(&f, Cmd::Agent),
+        ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"]
+    );
+    let token = f.server.iter().find(|x| x.name == "token").unwrap();
+    assert_eq!((token.aliases.as_slice(), token.kind), (&["t".to_owned()][..], Kind::String));
+    assert_eq!(f.server.iter().find(|x| x.name == "tls-san-security").unwrap().kind, Kind::Bool, "BoolTFlag");
+    assert!(f.provenance.join(" ").contains("urfave/cli github.com/urfave/cli,"), "{:?}", f.provenance);
+    let l = facts_of(&p);
+    assert!(
+        l.modules[&mv("github.com/cpuguy83/go-md2man/v2", "v2.0.0-20190314233015-f79a8a8ca69d")].licenses.is_empty(),
+        "v1's docs.go is dropped by urfave_cli_no_docs: md2man not linked"
+    );
+}
+
+/// A flag of a Go type bump does not map to a Kind stops the bump, naming the flag and the type.
+#[test]
+fn offline_bump_refuses_a_flag_of_an_unknown_type_naming_it() {
+    let w = world_with(Fake { extra_server: "&cli.Float64Flag{Name: \"ratio\"},", ..FAKE });
+    let e = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err().to_string();
+    assert!(e.contains("k3s server flag \"ratio\": Go type *github.com/urfave/cli/v2.Float64Flag"), "{e}");
+    assert_eq!(std::fs::read_dir(&w.opts.scratch).map(|d| d.count()).unwrap_or(0), 0, "scratch cleaned up");
 }
 
 #[test]
@@ -495,7 +761,7 @@ fn offline_bump_before_the_release_is_published_keeps_the_airgap_facts() {
     assert!(!p.files.contains_key(Path::new(k3s_bump::airgap::FACTS)), "old facts kept (they skip the recipe)");
     assert!(p.summary.contains("has not published sha256sum-amd64.txt"), "{}", p.summary);
     // A release whose image list differs from the source's is recorded as not compared, with the difference.
-    let list = w.layer.parent().unwrap().join("srv/releases/v1.36.3%2Bk3s1/k3s-images.txt");
+    let list = w.layer.parent().unwrap().join("srv/releases/v1.36.3+k3s1/k3s-images.txt");
     std::fs::write(list, "docker.io/rancher/mirrored-pause:3.7\n").unwrap();
     w.opts.release_base = Some(base);
     let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();

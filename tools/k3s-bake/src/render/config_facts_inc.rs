@@ -1,13 +1,14 @@
-//! `recipes-containers/k3s/k3s-config-facts.inc`: what the k3s recipe's Python (`lib/k3s_config`) needs from
-//! [`k3s_model`] — each role's config file and the flags `k3s server` / `k3s agent` define — so the keys the
-//! layer writes are checked at parse time against the same table the stand-in k3s refuses unknown flags from.
+//! `recipes-containers/k3s/k3s-config-facts.inc`: what the k3s recipe's Python (`lib/k3s_config`) needs — each
+//! role's config file ([`k3s_model::paths`]) and the flags `k3s server` / `k3s agent` define — so the keys the
+//! layer writes are checked at parse time against the same facts the stand-in k3s refuses unknown flags from.
+//! The flags come from the facts file as parsed in this `gen` run ([`super::flags_table::render_files`] renders
+//! this include and `k3s_model::flags`' table from one parse).
 
 use anyhow::Result;
 use bb_value::{Op, Val};
-use k3s_model::flags::{Command, Kind};
+use k3s_model::flags::Command;
+use k3s_model::flags::facts::FlagFacts;
 use k3s_model::paths;
-
-use crate::context::Context;
 
 /// Path of the include, relative to the layer root.
 pub const PATH: &str = "recipes-containers/k3s/k3s-config-facts.inc";
@@ -20,21 +21,12 @@ fn bb_path(path: &str) -> String {
     }
 }
 
-fn kind(k: Kind) -> &'static str {
-    match k {
-        Kind::Bool => "bool",
-        Kind::String => "string",
-        Kind::Int => "int",
-        Kind::Duration => "duration",
-        Kind::Slice => "slice",
-    }
-}
-
-/// Renders the config paths and `K3S_SERVER_FLAGS` / `K3S_AGENT_FLAGS` (`NAME=KIND`, aliases included).
-pub fn render(_ctx: &Context) -> Result<String> {
+/// Renders the config paths and `K3S_SERVER_FLAGS` / `K3S_AGENT_FLAGS` (`NAME=KIND`, aliases included) of
+/// `flags`.
+pub fn render(flags: &FlagFacts) -> Result<String> {
     let mut out = String::from(
         "# Required by k3s_git.bb. Each role's k3s config file, and the flags each subcommand defines as NAME=KIND\n\
-         # (KIND: bool string int duration slice; one-letter aliases listed too): lib/k3s_config checks every config\n\
+         # (KIND: bool string int duration slice; aliases listed too): lib/k3s_config checks every config\n\
          # key the layer writes against its role's list. `k3s server` drops config keys it does not define; `k3s\n\
          # agent` refuses them (flag provided but not defined), so the agent gets a config file of its own.\n",
     );
@@ -47,10 +39,9 @@ pub fn render(_ctx: &Context) -> Result<String> {
     bb_value::assign(&mut out, "K3S_AGENT_CONFIG_DROPIN_DIR", Op::Set, Val::Bb(&agent_d))?;
     for (var, cmd) in [("K3S_SERVER_FLAGS", Command::Server), ("K3S_AGENT_FLAGS", Command::Agent)] {
         let mut items = Vec::new();
-        for f in cmd.flags() {
-            items.push(format!("{}={}", f.name, kind(f.kind)));
-            if let Some(a) = f.alias {
-                items.push(format!("{a}={}", kind(f.kind)));
+        for f in flags.flags(cmd) {
+            for n in std::iter::once(&f.name).chain(&f.aliases) {
+                items.push(format!("{n}={}", f.kind.as_str()));
             }
         }
         let items: Vec<Val<'_>> = items.iter().map(|i| Val::Lit(i)).collect();
@@ -62,16 +53,38 @@ pub fn render(_ctx: &Context) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     #[test]
     fn every_flag_of_each_role_once() {
-        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../k3s-spec.yaml");
-        let ctx = Context { root: PathBuf::new(), spec: crate::spec::Spec::load(&spec).unwrap() };
-        let text = render(&ctx).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(k3s_model::flags::facts::PATH);
+        let facts = FlagFacts::parse("facts", &std::fs::read_to_string(path).unwrap()).unwrap();
+        let text = render(&facts).unwrap();
         let (server, agent) = text.split_once("K3S_AGENT_FLAGS").unwrap();
         assert!(server.contains("    disable=slice \\\n") && !agent.contains("    disable="));
         assert!(agent.contains("    token=string \\\n    t=string \\\n"));
         assert!(text.contains("K3S_AGENT_CONFIG = \"${sysconfdir}/rancher/k3s/agent.yaml\"\n"));
+    }
+}
+
+#[cfg(test)]
+mod from_the_parsed_facts {
+    use super::*;
+
+    /// After a bump the facts hold flags the compiled table does not have yet: the include follows the facts.
+    #[test]
+    fn a_flag_only_in_the_facts_reaches_the_include_for_its_command_only() {
+        let mut f = FlagFacts::compiled();
+        f.provenance.push("test".into());
+        let k = k3s_model::flags::facts::FlagFact {
+            name: "brand-new-flag".into(),
+            aliases: vec!["b".into()],
+            kind: k3s_model::flags::Kind::Duration,
+        };
+        f.push(Command::Agent, k).unwrap();
+        let text = render(&f).unwrap();
+        let (server, agent) = text.split_once("K3S_AGENT_FLAGS").unwrap();
+        assert!(agent.contains("    brand-new-flag=duration \\\n    b=duration \\\n"), "{agent}");
+        assert!(!server.contains("brand-new-flag"));
     }
 }

@@ -4,6 +4,7 @@ pub mod airgap_inc;
 pub mod charts_inc;
 pub mod config_facts_inc;
 pub mod data_paths_inc;
+pub mod flags_table;
 pub mod go_inc;
 pub mod kas;
 pub mod kernel_fragment;
