@@ -217,8 +217,8 @@ mkdir -p "$L"
 git ls-files -z --cached --others --exclude-standard | grep -zv '^target/' | xargs -0 cp --parents -t "$L"
 sed -i "s/commit: 2390b65e1ae38c786b150e6f4113b55d1c3a9492/commit: $OLD/" "$L/k3s-spec.yaml"
 # The layer's real facts hold toml v0.3.1 and blackfriday v2.1.0 (real zips' sha256), which the fake serves from
-# Debian's source: drop those records from the copy so bump resolves the served ones. (Also: resolve skips a module
-# whose facts are complete, so it is not in the resolve cache that feeds the offline `go list`.)
+# Debian's source: drop those records from the copy so bump resolves the served ones (kept, they would stop the bump:
+# the served zips are not the bytes the facts were recorded from).
 sed -i -e $'/^[a-z]*\tgithub.com\/BurntSushi\/toml\tv0.3.1\t/d' -e $'/^[a-z]*\tgithub.com\/russross\/blackfriday\/v2\tv2.1.0\t/d' \
     "$L/recipes-containers/k3s/k3s-go-facts.tsv"
 snapshot() { (cd "$L" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }

@@ -166,6 +166,19 @@ pub enum ModuleError {
         /// Why.
         source: dirhash::HashError,
     },
+    /// A download is not the file the facts were recorded from (the proxy serves other bytes, or the facts are
+    /// wrong): never used.
+    #[error("{} has sha256 {got}, the facts record {facts} for this {what}", path.display())]
+    FactsDisagree {
+        /// The downloaded file.
+        path: PathBuf,
+        /// `zip` or `go.mod`.
+        what: &'static str,
+        /// The sha256 the facts record.
+        facts: String,
+        /// The file's sha256.
+        got: String,
+    },
     /// Every GOPROXY element tried failed (each with its own cause, in order).
     #[error("{}", .0.iter().map(|e| error_chain(e)).collect::<Vec<_>>().join("; "))]
     Attempts(Vec<ModuleError>),
@@ -336,6 +349,59 @@ impl Ctx<'_> {
         Err(if errors.is_empty() { ModuleError::EmptyList } else { ModuleError::Attempts(errors) })
     }
 
+    /// Puts the source of a module version whose facts are known into the cache: the proxy's `.zip` (or `.mod`
+    /// when only the go.mod is needed), checked against go.sum's `h1:` and the sha256 the facts record, or the
+    /// commit of a git fact in the bare repository. Nothing about the facts changes.
+    fn materialize(&self, m: &ModuleVersion, need: Need, known: &ModFacts) -> Result<(), ModuleError> {
+        if let Some(g) = &known.git
+            && known.zip_sha256.is_none()
+        {
+            let lock = self.repo_lock(&g.repo);
+            let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+            return Ok(vcs::CachedRepo::open(&self.opts.cache, &g.repo)?.ensure(&g.commit)?);
+        }
+        // A go.mod-only need is served from the zip when the facts have one (the go.mod inside it is the same file).
+        let ext = if need == Need::Zip || known.mod_sha256.is_none() { Ext::Zip } else { Ext::Mod };
+        let (recorded, what) = match ext {
+            Ext::Zip => (known.zip_sha256.as_deref(), "zip"),
+            _ => (known.mod_sha256.as_deref(), "go.mod"),
+        };
+        let items: Vec<ProxyListItem> = if matches_prefix(&self.opts.noproxy, &m.path) {
+            vec![]
+        } else {
+            self.opts.goproxy.iter().filter(|i| matches!(i.entry, ProxyEntry::Url(_))).cloned().collect()
+        };
+        let mut errors = Vec::new();
+        for item in &items {
+            let ProxyEntry::Url(base) = &item.entry else { continue };
+            match self.client.fetch(base, &m.path, &m.version, ext) {
+                Ok(f) => {
+                    self.check_sum(m, ext, &f.path)?;
+                    if let Some(want) = recorded
+                        && want != f.sha256
+                    {
+                        let _ = std::fs::remove_file(&f.path);
+                        return Err(ModuleError::FactsDisagree {
+                            path: f.path,
+                            what,
+                            facts: want.to_owned(),
+                            got: f.sha256,
+                        });
+                    }
+                    return Ok(());
+                }
+                Err(e @ FetchError::NotFound { .. }) => errors.push(e.into()),
+                Err(e) => {
+                    errors.push(e.into());
+                    if !item.fallback_on_any_error {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(if errors.is_empty() { ModuleError::EmptyList } else { ModuleError::Attempts(errors) })
+    }
+
     /// Checks a downloaded zip or go.mod against go.sum's `h1:` when go.sum lists it.
     fn check_sum(&self, m: &ModuleVersion, ext: Ext, path: &std::path::Path) -> Result<(), ModuleError> {
         let Some(entry) = self.opts.sums.get(m) else { return Ok(()) };
@@ -491,6 +557,85 @@ fn complete(f: Option<&ModFacts>, need: Need, licenses: bool) -> bool {
     source && (need == Need::GoMod || !licenses || !f.licenses.is_empty())
 }
 
+/// Runs `f` over `work` on `opts.jobs` threads with a progress bar labelled `label`; results in `work`'s order.
+fn parallel<T: Sync + std::fmt::Debug, R: Send>(
+    opts: &Options,
+    label: &str,
+    work: &[(ModuleVersion, Need, T)],
+    f: impl Fn(&(ModuleVersion, Need, T)) -> Result<R, ModuleError> + Sync,
+) -> Vec<Option<Result<R, ModuleError>>> {
+    let bar = if opts.progress {
+        let b = indicatif::ProgressBar::new(work.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {label} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}"
+        )) {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<R, ModuleError>>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(work.len()).collect());
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.clamp(1, 64).min(work.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = work.get(i) else { break };
+                    bar.set_message(item.0.to_string());
+                    let r = f(item);
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    results.into_inner().unwrap_or_default()
+}
+
+/// Puts the source of every module version in `needs` into the content cache — the proxy files (checked against
+/// go.sum's `h1:` and the facts' sha256) or the git commit — including those whose facts were complete, which
+/// [`resolve`] skips: what reads the cache offline next (bump's `go list` over a `file://` proxy laid out from it)
+/// needs them all. Every module version that fails is named; the facts are not changed.
+pub fn populate_cache(
+    opts: &Options,
+    facts: &Facts,
+    needs: &BTreeMap<ModuleVersion, Need>,
+) -> Result<usize, ResolveError> {
+    let mut missing = Vec::new();
+    let work: Vec<(ModuleVersion, Need, ModFacts)> = needs
+        .iter()
+        .filter_map(|(m, n)| match facts.modules.get(m) {
+            Some(f) => Some((m.clone(), *n, f.clone())),
+            None => {
+                missing.push(format!("{m}: no facts (resolve it first)"));
+                None
+            }
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(ResolveError::Failed(missing));
+    }
+    let ctx =
+        Ctx { opts, client: ProxyClient::new(&opts.cache, opts.retries, opts.backoff), repo_locks: Mutex::default() };
+    let results = parallel(opts, "caching Go modules", &work, |(m, need, known)| ctx.materialize(m, *need, known));
+    let failed: Vec<String> = work
+        .iter()
+        .zip(results)
+        .filter_map(|((m, _, _), r)| match r {
+            Some(Ok(())) => None,
+            Some(Err(e)) => Some(format!("{m}: {}", error_chain(&e))),
+            None => Some(format!("{m}: worker did not finish")),
+        })
+        .collect();
+    if failed.is_empty() { Ok(work.len()) } else { Err(ResolveError::Failed(failed)) }
+}
+
 /// Fills in the facts `needs` lacks. Module versions whose facts are complete cost nothing.
 pub fn resolve(
     opts: &Options,
@@ -508,38 +653,7 @@ pub fn resolve(
     }
     let ctx =
         Ctx { opts, client: ProxyClient::new(&opts.cache, opts.retries, opts.backoff), repo_locks: Mutex::default() };
-    let bar = if opts.progress {
-        let b = indicatif::ProgressBar::new(work.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} resolving Go modules [{bar:30}] {pos}/{len} {wide_msg}")
-        {
-            b.set_style(style.progress_chars("=> "));
-        }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<ModFacts, ModuleError>>>> =
-        Mutex::new(std::iter::repeat_with(|| None).take(work.len()).collect());
-    std::thread::scope(|s| {
-        for _ in 0..opts.jobs.clamp(1, 64).min(work.len()) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((m, need, known)) = work.get(i) else { break };
-                    bar.set_message(m.to_string());
-                    let r = ctx.one(m, *need, known);
-                    if let Ok(mut v) = results.lock() {
-                        v[i] = Some(r);
-                    }
-                    bar.inc(1);
-                }
-            });
-        }
-    });
-    bar.finish_and_clear();
-    let results = results.into_inner().unwrap_or_default();
+    let results = parallel(opts, "resolving Go modules", &work, |(m, need, known)| ctx.one(m, *need, known));
     let mut failed = Vec::new();
     let mut found = Facts::default();
     for ((m, _, _), r) in work.iter().zip(results) {

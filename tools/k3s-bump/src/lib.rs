@@ -229,7 +229,11 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         )));
     }
 
-    // 3. The linked set (go list, offline over the resolved cache) and the licences of exactly that set.
+    // 3. The linked set (go list, offline over the resolved cache) and the licences of exactly that set. Resolve
+    // downloads only what the facts lacked; the offline go list needs every module version of the graph in the
+    // cache, those whose facts were already complete too (checked against go.sum and the facts' sha256).
+    go_resolve::populate_cache(&ropts, &facts, &need)
+        .map_err(|e| BumpError::step(format!("caching the modules of k3s {tag} for the offline go list"), e))?;
     let proxy = work.0.join("goproxy");
     golist::file_proxy(&ropts.cache, &facts, &ropts.sums, &need, &proxy)?;
     let modcache = golist::ModCache(work.0.join("gomodcache"));

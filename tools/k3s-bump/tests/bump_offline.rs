@@ -787,3 +787,25 @@ fn offline_bump_refuses_a_chart_version_that_is_not_semver_and_a_missing_facts_f
     let e = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err().to_string();
     assert!(e.contains("reading") && e.contains("k3s-upstream-facts.tsv"), "{e}");
 }
+
+/// The committed facts already hold most of a real k3s's module versions, complete: resolve downloads nothing for
+/// them, yet the offline go list needs each in the cache. A second bump from the facts the first one wrote, with an
+/// empty resolve cache, must still pass; facts whose sha256 the proxy's zip does not match stop it, naming the module.
+#[test]
+fn offline_bump_from_complete_facts_with_an_empty_cache_and_facts_the_proxy_contradicts() {
+    let mut w = world();
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let facts = p.files[Path::new(k3s_bump::FACTS)].clone();
+    std::fs::write(w.layer.join(k3s_bump::FACTS), &facts).unwrap();
+    w.opts.resolve.cache = w.layer.parent().unwrap().join("cache-2");
+    let again = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    assert_eq!(again.files[Path::new(k3s_bump::FACTS)], facts, "the same facts from complete ones");
+
+    let text = String::from_utf8(facts).unwrap();
+    let line = text.lines().find(|l| l.starts_with("zip\texample.com/dep\tv1.0.0\t")).unwrap();
+    let bad = format!("zip\texample.com/dep\tv1.0.0\t{}", "0".repeat(64));
+    std::fs::write(w.layer.join(k3s_bump::FACTS), text.replace(line, &bad)).unwrap();
+    w.opts.resolve.cache = w.layer.parent().unwrap().join("cache-3");
+    let e = format!("{:?}", k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err());
+    assert!(e.contains("example.com/dep@v1.0.0") && e.contains("the facts record 0000"), "{e}");
+}
