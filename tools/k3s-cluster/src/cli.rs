@@ -61,7 +61,7 @@ pub struct ClusterArgs {
     /// [default: a new one in $XDG_RUNTIME_DIR or the temporary directory]
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
-    /// Keep the runtime directory when the cluster stops
+    /// Keep the runtime directory when the cluster stops (without the token: its cluster is gone)
     #[arg(long)]
     pub keep_run_dir: bool,
     /// kubectl to wait with

@@ -100,7 +100,12 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        if !self.keep {
+        if self.keep {
+            // Kept on purpose (consoles, logs): not stale, so the owner record goes and the next run leaves the
+            // directory alone; the token goes too, its cluster being gone (the VMs' disks were snapshots).
+            let _ = crate::stale::shred(&self.path.join("token"));
+            let _ = std::fs::remove_file(self.path.join(crate::stale::OWNER_FILE));
+        } else {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
@@ -128,5 +133,20 @@ mod tests {
         assert!(matches!(RunDir::create(Some(&p), false), Err(RunDirError::Exists(_))));
         drop(rd);
         assert!(!p.exists(), "removed on drop");
+    }
+
+    #[test]
+    fn kept_directory_loses_token_and_owner_record() {
+        let base = tempfile::tempdir().unwrap();
+        let p = base.path().join("run");
+        let mut rd = RunDir::create(Some(&p), false).unwrap();
+        rd.write_token().unwrap();
+        std::fs::write(p.join("k3s-server.console"), "log").unwrap();
+        rd.keep();
+        drop(rd);
+        assert!(p.join("k3s-server.console").exists(), "consoles kept");
+        assert!(!p.join("token").exists(), "token kept");
+        // Not stale: the next run leaves a directory kept on purpose alone.
+        assert_eq!(crate::stale::state(&p), crate::stale::State::NotOurs("no owner record"));
     }
 }

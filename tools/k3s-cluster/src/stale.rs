@@ -201,7 +201,7 @@ fn stop(pid: u32, pidfile: &Path, sig: Signal, within: Duration) -> bool {
 
 /// Overwrites a secret file in place, then removes it (on tmpfs, where runtime directories live, the pages are
 /// really overwritten).
-fn shred(file: &Path) -> Result<bool, StaleError> {
+pub(crate) fn shred(file: &Path) -> Result<bool, StaleError> {
     let len = match file.symlink_metadata() {
         Ok(m) if m.is_file() => m.len(),
         Ok(_) => return Ok(false),
