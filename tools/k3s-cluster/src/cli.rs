@@ -61,7 +61,7 @@ pub struct ClusterArgs {
     /// [default: a new one in $XDG_RUNTIME_DIR or the temporary directory]
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
-    /// Keep the runtime directory when the cluster stops
+    /// Keep the runtime directory when the cluster stops (without the token: its cluster is gone)
     #[arg(long)]
     pub keep_run_dir: bool,
     /// kubectl to wait with
@@ -76,6 +76,11 @@ pub struct ClusterArgs {
     /// Print the QEMU command lines and exit
     #[arg(long)]
     pub dry_run: bool,
+    /// Only remove what killed runs left (every start does it first): this user's runtime directories in
+    /// $XDG_RUNTIME_DIR or the temporary directory (and --run-dir) whose k3s-bake is gone, token included,
+    /// after stopping any QEMU recorded there that still runs; then exit
+    #[arg(long)]
+    pub clean: bool,
 }
 
 /// What can go wrong.
@@ -212,8 +217,37 @@ fn mcast_group() -> Result<SocketAddrV4, ClusterError> {
     Ok(SocketAddrV4::new(group, port))
 }
 
+/// Removes the runtime directories of killed runs (see [`crate::stale`]) and says what went; a directory that
+/// cannot be cleaned is a warning, not a reason not to start.
+fn clean_stale(args: &ClusterArgs) -> usize {
+    let base = crate::rundir::default_base();
+    let results = crate::stale::clean_all(&base, crate::rundir::DIR_PREFIX, args.run_dir.as_deref(), STALE_GRACE);
+    let mut n = 0;
+    for r in results {
+        match r {
+            Ok(c) => {
+                println!("{c}");
+                n += 1;
+            }
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
+    if args.clean && n == 0 {
+        println!("no stale runtime directory in {}", base.display());
+    }
+    let _ = std::io::stdout().flush();
+    n
+}
+
+/// SIGTERM → SIGKILL for a QEMU a killed run left, as the runner's own teardown.
+const STALE_GRACE: Duration = Duration::from_secs(10);
+
 /// Runs `k3s-bake cluster`; returns when the cluster was stopped (or failed), with every QEMU gone.
 pub fn run(args: &ClusterArgs) -> Result<(), ClusterError> {
+    clean_stale(args);
+    if args.clean {
+        return Ok(());
+    }
     let mut rd = RunDir::create(args.run_dir.as_deref(), args.keep_run_dir)?;
     let token_file = rd.write_token()?;
     let (server, agent) = match (&args.kernel, &args.initrd) {
@@ -265,6 +299,8 @@ pub fn run(args: &ClusterArgs) -> Result<(), ClusterError> {
     }
 
     let stop = run::stop_flag()?;
+    // On this thread (k3s-bake's main thread), which lives as long as the cluster: the QEMUs' parent-death
+    // signal fires when the spawning thread ends (crate::pdeath).
     let cluster = Cluster::start(&plans, rd.path())?;
     let dir = rd.path().display().to_string();
     println!("runtime directory {dir} (mode 0700): token, <node>.serial consoles, <node>.console logs");

@@ -248,7 +248,11 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
     a.extend(["-m".into(), image.memory_mib.to_string()]);
     // A guest that powers off or panics ends its QEMU (the runner then stops the cluster and says which).
     a.push("-no-reboot".into());
-    a.extend(["-pidfile".into(), qemu_path("pid file", &spec.run_dir.join(format!("{name}.pid")))?]);
+    // `-pidfile` takes the file name as it is (not a QemuOpts value: no comma doubling), so QEMU writes exactly
+    // `<run dir>/<node>.pid`, and its command line names that path, which the stale cleanup matches byte for byte.
+    let pidfile = spec.run_dir.join(format!("{name}.pid"));
+    let pidfile = pidfile.to_str().ok_or_else(|| PlanError::Path { what: "pid file", path: pidfile.clone() })?;
+    a.extend(["-pidfile".into(), pidfile.to_string()]);
 
     let console_socket = spec.run_dir.join(format!("{name}.serial"));
     let console_log = spec.run_dir.join(format!("{name}.console"));
@@ -359,6 +363,18 @@ mod tests {
 
     fn args(v: &VmPlan) -> Vec<String> {
         v.args.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn pid_file_named_as_it_is() {
+        // `-pidfile` is no QemuOpts value: a comma stays one (else QEMU writes another file than the stale
+        // cleanup reads).
+        let s = ClusterSpec { run_dir: "/run/a,b".into(), ..spec(1) };
+        for v in plan(&s).unwrap() {
+            let a = args(&v);
+            let i = a.iter().position(|x| x == "-pidfile").unwrap();
+            assert_eq!(a[i + 1], format!("/run/a,b/{}.pid", v.name));
+        }
     }
 
     #[test]

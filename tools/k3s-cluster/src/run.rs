@@ -4,6 +4,9 @@
 //! QEMU's process group (QEMU shuts down on it), up to 10 s for each to be reaped, then SIGKILL to what is left
 //! of the group and a final wait; the group is checked empty before the VM counts as gone. Own groups also keep
 //! Ctrl-C at the terminal from reaching the QEMUs before the runner decides the order.
+//!
+//! When `k3s-bake` cannot tear down (SIGKILL, the OOM killer), every QEMU still dies with it: each is started with
+//! the parent-death signal (`pdeath`), and the next run removes the runtime directory it left (`stale`).
 
 use std::io::Read as _;
 use std::os::unix::process::CommandExt as _;
@@ -15,6 +18,7 @@ use std::time::{Duration, Instant};
 use rustix::process::{Pid, Signal};
 
 use crate::kubeconfig;
+use crate::pdeath;
 use crate::plan::VmPlan;
 
 /// Runner errors.
@@ -94,12 +98,20 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts every VM of the plan; on a failure the ones already started are torn down.
+    ///
+    /// Each QEMU gets SIGKILL when the thread calling this ends ([`crate::pdeath`]): call it from a thread that
+    /// lives as long as the cluster (`k3s-bake cluster`: the main thread). duct starts a single command on the
+    /// calling thread.
     pub fn start(plans: &[VmPlan], run_dir: &Path) -> Result<Self, RunError> {
         let mut cluster = Cluster { vms: Vec::new() };
         for p in plans {
             let log = run_dir.join(format!("{}.qemu.log", p.name));
-            let spawn = |source| RunError::Spawn { name: p.name.clone(), program: p.program.clone(), source };
-            let handle = duct::cmd(&p.program, &p.args)
+            let spawn = |source| RunError::Spawn {
+                name: p.name.clone(),
+                program: format!("{} (util-linux, to run {} with a parent-death signal)", pdeath::SETPRIV, p.program),
+                source,
+            };
+            let handle = duct::cmd(pdeath::SETPRIV, pdeath::args_for_child(&p.program, &p.args))
                 .before_spawn(|c| {
                     c.process_group(0);
                     Ok(())
@@ -110,7 +122,7 @@ impl Cluster {
                 .unchecked()
                 .start()
                 .map_err(spawn)?;
-            // process_group(0): the group id is the child's pid.
+            // process_group(0): the group id is the child's pid (setpriv, sh and QEMU are one process, exec'd).
             let pgid = handle.pids().first().and_then(|&pid| Pid::from_raw(pid as i32));
             cluster.vms.push(Vm { plan: p.clone(), log, handle, pgid });
         }
