@@ -581,12 +581,47 @@ fn is_bitbake_file(name: &str) -> bool {
     [".bb", ".bbappend", ".bbclass"].iter().any(|e| name.ends_with(e))
 }
 
+/// `p` absolute, with symlinks and `.`/`..` resolved as far as it exists and the rest (a directory not made yet)
+/// appended without `.`/`..`.
+fn normalized(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    };
+    if let Ok(c) = std::fs::canonicalize(&abs) {
+        return c;
+    }
+    let mut lexical = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                lexical.pop();
+            }
+            c => lexical.push(c),
+        }
+    }
+    let (mut existing, mut rest) = (lexical.clone(), Vec::new());
+    while !existing.exists() {
+        let Some(name) = existing.file_name().map(ToOwned::to_owned) else { break };
+        rest.push(name);
+        existing.pop();
+    }
+    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+    out.extend(rest.iter().rev());
+    out
+}
+
 /// Directories and files (relative to the workspace root) to ship so cargo can load every member and path
 /// dependency: cargo reads all members' manifests even when building one package. Never the recipe's own directory
 /// (`recipe_dir`: shipping it would make every regeneration change the sources) and no BitBake files.
 fn ship_dirs(ws: &Workspace, recipe_dir: Option<&Path>, name: &str) -> Result<Vec<String>> {
     let ours = [format!("{name}-crates.inc"), format!("{name}-licenses.inc")];
-    let recipe_rel = recipe_dir.and_then(|d| d.strip_prefix(&ws.root).ok()).map(Path::to_path_buf);
+    // Compared as the same directory however each was spelled (relative, `..`, a symlinked prefix): a lexical
+    // mismatch would ship the recipe's own directory, or miss an --out inside a member.
+    let root = normalized(&ws.root);
+    let recipe_rel = recipe_dir.map(normalized).and_then(|d| d.strip_prefix(&root).ok().map(Path::to_path_buf));
     let mut dirs: Vec<String> = Vec::new();
     for p in &ws.members {
         if p.dir == ws.root {

@@ -545,3 +545,18 @@ fn hostile_recipe_inputs_are_refused_by_the_bitbake_writer() {
         assert!(e.starts_with("value of FILESPATH:prepend "), "{hostile:?}: {e}");
     }
 }
+
+#[test]
+fn an_out_directory_inside_a_member_is_refused_however_it_is_spelled() {
+    let (_d, ws, home) = feature_fixture();
+    // Not made yet, through `..`, and through a symlink to the workspace: all are inside member `tool`.
+    let link = ws.parent().unwrap().join("ws-link");
+    std::os::unix::fs::symlink(&ws, &link).unwrap();
+    for out in [ws.join("tool/recipes"), ws.join("app/../tool/recipes"), link.join("tool/new/recipes")] {
+        let opts = Options { recipe_dir: Some(out.clone()), ..feature_opts(&home, "app") };
+        let e = generate(&ws.join("Cargo.toml"), &opts).unwrap_err().to_string();
+        assert!(e.contains("is inside member tool"), "{}: {e}", out.display());
+    }
+    let opts = Options { recipe_dir: Some(ws.join("tool/../recipes")), ..feature_opts(&home, "app") };
+    generate(&ws.join("Cargo.toml"), &opts).unwrap();
+}
