@@ -6,10 +6,15 @@
 //! builds. The result is the flag facts file ([`k3s_model::flags::facts`]) that `gen` renders the config
 //! validation from.
 //!
-//! urfave/cli v1 (`github.com/urfave/cli`: `Name: "token,t"`, `Flag.GetName()`) and v2
-//! (`github.com/urfave/cli/v2`: `Name` + `Aliases`, `Flag.Names()`) are told apart by pkg/cli/cmds' imports;
-//! `NewAgentCommand` returns `cli.Command` in v1-era k3s and `*cli.Command` in v2-era k3s, and `.Flags` reads both.
-//! Each Go type maps to a [`Kind`]; a type bump does not know is an error naming the flag and the type.
+//! urfave/cli v1 (`github.com/urfave/cli`: `Name: "token,t"`, `Flag.GetName()`), v2
+//! (`github.com/urfave/cli/v2`: `Name` + `Aliases`, `Flag.Names()`) and v3 (`github.com/urfave/cli/v3`: the same
+//! names, `Flag.Names()`) are told apart by pkg/cli/cmds' imports; `NewAgentCommand` returns `cli.Command` in
+//! v1-era k3s and `*cli.Command` later, and `.Flags` reads both. In v1/v2 each flag type is its own named struct
+//! (`StringSliceFlag`), whose name maps to a [`Kind`]. v3's flag types are aliases of one generic struct,
+//! `FlagBase[T, C, VC]` (`StringFlag = FlagBase[string, StringConfig, stringValue]`), so the type's name says
+//! nothing a map could rely on: the program reads the Go type of the struct's `Value` field (`T`, the flag's
+//! value: `string`, `[]string`, `time.Duration`, …) by reflection and that maps to the [`Kind`]. A type bump does
+//! not know is an error naming the flag and the type.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +32,8 @@ pub enum Cli {
     V1,
     /// `github.com/urfave/cli/v2`.
     V2,
+    /// `github.com/urfave/cli/v3`.
+    V3,
 }
 
 impl Cli {
@@ -35,6 +42,7 @@ impl Cli {
         match self {
             Cli::V1 => "github.com/urfave/cli",
             Cli::V2 => "github.com/urfave/cli/v2",
+            Cli::V3 => "github.com/urfave/cli/v3",
         }
     }
 }
@@ -55,7 +63,7 @@ pub fn detect(src: &Path) -> Result<Cli, BumpError> {
         .filter(|p| p.extension().is_some_and(|x| x == "go") && !p.to_string_lossy().ends_with("_test.go"))
         .collect();
     names.sort();
-    let (mut v1, mut v2, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut v1, mut v2, mut v3, mut other) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for p in &names {
         let text = std::fs::read_to_string(p).map_err(|e| BumpError::step(format!("reading {}", p.display()), e))?;
         let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -63,20 +71,27 @@ pub fn detect(src: &Path) -> Result<Cli, BumpError> {
             match path.as_str() {
                 "github.com/urfave/cli" => v1.push(file.clone()),
                 "github.com/urfave/cli/v2" => v2.push(file.clone()),
-                p if p.starts_with("github.com/urfave/cli/") && !p.starts_with("github.com/urfave/cli/v2/") => {
+                "github.com/urfave/cli/v3" => v3.push(file.clone()),
+                p if p.starts_with("github.com/urfave/cli/")
+                    && !p.starts_with("github.com/urfave/cli/v2/")
+                    && !p.starts_with("github.com/urfave/cli/v3/") =>
+                {
                     other.push(format!("{file} ({p})"))
                 }
                 _ => {}
             }
         }
     }
-    match (v1.is_empty(), v2.is_empty(), other.is_empty()) {
-        (false, true, true) => Ok(Cli::V1),
-        (true, false, true) => Ok(Cli::V2),
-        (true, true, true) => Err(BumpError::Msg(format!("{CMDS}: no file imports github.com/urfave/cli or /v2"))),
+    match (v1.is_empty(), v2.is_empty(), v3.is_empty(), other.is_empty()) {
+        (false, true, true, true) => Ok(Cli::V1),
+        (true, false, true, true) => Ok(Cli::V2),
+        (true, true, false, true) => Ok(Cli::V3),
+        (true, true, true, true) => {
+            Err(BumpError::Msg(format!("{CMDS}: no file imports github.com/urfave/cli, /v2 or /v3")))
+        }
         _ => Err(BumpError::Msg(format!(
-            "{CMDS}: expected one urfave/cli major version (v1 or v2), found v1 in {v1:?}, v2 in {v2:?}, other \
-             (not supported) {other:?}"
+            "{CMDS}: expected one urfave/cli major version (v1, v2 or v3), found v1 in {v1:?}, v2 in {v2:?}, v3 in \
+             {v3:?}, other (not supported) {other:?}"
         ))),
     }
 }
@@ -122,7 +137,12 @@ pub fn program(module: &str, cli: Cli) -> String {
             "func names(f cli.Flag) []string {\n\tvar out []string\n\tfor _, n := range strings.Split(f.GetName(), \
              \",\") {\n\t\tout = append(out, strings.TrimSpace(n))\n\t}\n\treturn out\n}\n"
         }
-        Cli::V2 => "func names(f cli.Flag) []string { return f.Names() }\n",
+        Cli::V2 | Cli::V3 => "func names(f cli.Flag) []string { return f.Names() }\n",
+    };
+    // v3: one more field, the Go type of the flag struct's `Value` field (FlagBase[T, C, VC].Value is a T).
+    let (value_fn, value_fmt, value_arg) = match cli {
+        Cli::V1 | Cli::V2 => ("", "", ""),
+        Cli::V3 => (V3_VALUE_TYPE, "\\t%s", ", valueType(f)"),
     };
     format!(
         "// Written by `k3s-bake bump` into a scratch checkout of k3s and run once with `go run`; not part of k3s.\n\
@@ -134,8 +154,9 @@ pub fn program(module: &str, cli: Cli) -> String {
          func typeName(v interface{{}}) string {{\n\tt := reflect.TypeOf(v)\n\tstars := \"\"\n\
          \tfor t.Kind() == reflect.Ptr {{\n\t\tstars += \"*\"\n\t\tt = t.Elem()\n\t}}\n\
          \treturn stars + t.PkgPath() + \".\" + t.Name()\n}}\n\n\
+         {value_fn}\
          func dump(command string, flags []cli.Flag) {{\n\tfor _, f := range flags {{\n\
-         \t\tfmt.Printf(\"{MARK}\\t%s\\t%s\\t%s\\t%T\\n\", command, strings.Join(names(f), \",\"), typeName(f), f)\n\
+         \t\tfmt.Printf(\"{MARK}\\t%s\\t%s\\t%s\\t%T{value_fmt}\\n\", command, strings.Join(names(f), \",\"), typeName(f), f{value_arg})\n\
          \t}}\n}}\n\n\
          func main() {{\n\tdump(\"agent\", cmds.NewAgentCommand(nil).Flags)\n\
          \tdump(\"server\", cmds.NewServerCommand(nil).Flags)\n}}\n",
@@ -143,8 +164,32 @@ pub fn program(module: &str, cli: Cli) -> String {
     )
 }
 
-/// The [`Kind`] of a urfave/cli flag type (`*github.com/urfave/cli/v2.StringSliceFlag`), if bump knows it.
+/// The v3 program's `valueType`: the Go type of the flag struct's `Value` field, spelled with package paths
+/// (`time.Duration`, `[]string`, `github.com/urfave/cli/v3.Value`), or why there is none.
+const V3_VALUE_TYPE: &str = "// valueType is the Go type of the flag struct's Value field: urfave/cli v3's flag types are aliases of the\n\
+// generic FlagBase[T, C, VC], whose Value is a T, so the kind is read from T, not from the type's name.\n\
+func valueType(f cli.Flag) string {\n\tv := reflect.ValueOf(f)\n\
+\tfor v.Kind() == reflect.Ptr || v.Kind() == reflect.Interface {\n\t\tif v.IsNil() {\n\t\t\treturn \"(nil)\"\n\t\t}\n\
+\t\tv = v.Elem()\n\t}\n\
+\tif v.Kind() != reflect.Struct {\n\t\treturn \"(not a struct)\"\n\t}\n\
+\tfield, ok := v.Type().FieldByName(\"Value\")\n\tif !ok {\n\t\treturn \"(no Value field)\"\n\t}\n\
+\treturn spell(field.Type)\n}\n\n\
+// spell names a type with its package path (time.Duration; []string; github.com/urfave/cli/v3.Value).\n\
+func spell(t reflect.Type) string {\n\
+\tswitch {\n\
+\tcase t.Name() != \"\" && t.PkgPath() != \"\":\n\t\treturn t.PkgPath() + \".\" + t.Name()\n\
+\tcase t.Name() != \"\":\n\t\treturn t.Name()\n\
+\tcase t.Kind() == reflect.Ptr:\n\t\treturn \"*\" + spell(t.Elem())\n\
+\tcase t.Kind() == reflect.Slice:\n\t\treturn \"[]\" + spell(t.Elem())\n\
+\tcase t.Kind() == reflect.Map:\n\t\treturn \"map[\" + spell(t.Key()) + \"]\" + spell(t.Elem())\n\
+\t}\n\treturn t.String()\n}\n\n";
+
+/// The [`Kind`] of a urfave/cli v1/v2 flag type (`*github.com/urfave/cli/v2.StringSliceFlag`), if bump knows it
+/// (v3's flag types are told by their value: [`kind_of_v3`]).
 pub fn kind_of(cli: Cli, go_type: &str) -> Option<Kind> {
+    if cli == Cli::V3 {
+        return None;
+    }
     let t = go_type.trim_start_matches('*');
     let name = t.strip_prefix(cli.import_path())?.strip_prefix('.')?;
     Some(match name {
@@ -157,6 +202,29 @@ pub fn kind_of(cli: Cli, go_type: &str) -> Option<Kind> {
     })
 }
 
+/// The Go integer types (`IntFlag` is `FlagBase[int, …]` in v3.1 and later, `FlagBase[int64, …]` before).
+const GO_INTS: [&str; 10] = ["int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64"];
+
+/// The [`Kind`] of a urfave/cli v3 flag: its type `go_type` must be one of urfave/cli v3's (the `FlagBase[…]` the
+/// aliases name, `BoolWithInverseFlag`), `value_type` is the Go type of its `Value` field: `bool`; `string` or
+/// the `Value` interface of `GenericFlag`; a Go integer; `time.Duration`; a slice of strings or integers. Floats,
+/// maps (`StringMapFlag`), `time.Time` (`TimestampFlag`) and anything else: `None`.
+pub fn kind_of_v3(go_type: &str, value_type: &str) -> Option<Kind> {
+    go_type.trim_start_matches('*').strip_prefix(Cli::V3.import_path())?.strip_prefix('.')?;
+    let generic = format!("{}.Value", Cli::V3.import_path());
+    Some(match value_type {
+        "bool" => Kind::Bool,
+        "string" => Kind::String,
+        t if t == generic => Kind::String,
+        t if GO_INTS.contains(&t) => Kind::Int,
+        "time.Duration" => Kind::Duration,
+        t => match t.strip_prefix("[]") {
+            Some(e) if e == "string" || GO_INTS.contains(&e) => Kind::Slice,
+            _ => return None,
+        },
+    })
+}
+
 /// Parses the program's output into flag facts (provenance empty; the caller adds it).
 pub fn parse_output(cli: Cli, out: &str) -> Result<FlagFacts, BumpError> {
     let mut facts = FlagFacts::default();
@@ -164,8 +232,16 @@ pub fn parse_output(cli: Cli, out: &str) -> Result<FlagFacts, BumpError> {
     for line in out.lines() {
         let Some(rest) = line.strip_prefix(MARK).and_then(|r| r.strip_prefix('\t')) else { continue };
         let cols: Vec<&str> = rest.split('\t').collect();
-        let [command, names, go_type, printed] = cols[..] else {
-            return Err(BumpError::Msg(format!("the flag reader printed {line:?}: expected 5 tab-separated fields")));
+        // v3's line has one more field: the Go type of the flag's Value.
+        let (command, names, go_type, printed, value) = match (cli, &cols[..]) {
+            (Cli::V1 | Cli::V2, &[c, n, t, p]) => (c, n, t, p, None),
+            (Cli::V3, &[c, n, t, p, v]) => (c, n, t, p, Some(v)),
+            _ => {
+                let want = if cli == Cli::V3 { 6 } else { 5 };
+                return Err(BumpError::Msg(format!(
+                    "the flag reader printed {line:?}: expected {want} tab-separated fields"
+                )));
+            }
         };
         let cmd = Command::from_name(command)
             .ok_or_else(|| BumpError::Msg(format!("the flag reader printed command {command:?}")))?;
@@ -173,8 +249,15 @@ pub fn parse_output(cli: Cli, out: &str) -> Result<FlagFacts, BumpError> {
         let name = names.next().filter(|n| !n.is_empty()).ok_or_else(|| {
             BumpError::Msg(format!("k3s {command}: a flag of Go type {printed} has no name ({CMDS})"))
         })?;
-        let Some(kind) = kind_of(cli, go_type) else {
-            unknown.push(format!("k3s {command} flag {name:?}: Go type {go_type} ({printed})"));
+        let kind = match value {
+            None => kind_of(cli, go_type),
+            Some(v) => kind_of_v3(go_type, v),
+        };
+        let Some(kind) = kind else {
+            unknown.push(match value {
+                None => format!("k3s {command} flag {name:?}: Go type {go_type} ({printed})"),
+                Some(v) => format!("k3s {command} flag {name:?}: Go type {go_type} with a Value of Go type {v}"),
+            });
             continue;
         };
         facts
@@ -182,10 +265,19 @@ pub fn parse_output(cli: Cli, out: &str) -> Result<FlagFacts, BumpError> {
             .map_err(|e| BumpError::Msg(format!("k3s {e} ({CMDS}, as NewAgentCommand/NewServerCommand define it)")))?;
     }
     if !unknown.is_empty() {
+        let known = match cli {
+            Cli::V1 | Cli::V2 => {
+                "Bool/BoolT, String/Path/Generic, Int/Int64/Uint/Uint64, Duration, *Slice): add the type to \
+                 cliflags::kind_of"
+            }
+            Cli::V3 => {
+                "flags whose Value is a bool, string, Generic's Value, Go integer, time.Duration, []string or \
+                 []<integer>): add the value type to cliflags::kind_of_v3"
+            }
+        };
         return Err(BumpError::Msg(format!(
-            "{} flag(s) of a type bump does not map to k3s_model::flags::Kind (urfave/cli {} Bool/BoolT, \
-             String/Path/Generic, Int/Int64/Uint/Uint64, Duration, *Slice): add the type to cliflags::kind_of, or \
-             a Kind:\n  {}",
+            "{} flag(s) of a type bump does not map to k3s_model::flags::Kind (urfave/cli {} {known}, or a Kind:\n  \
+             {}",
             unknown.len(),
             cli.import_path(),
             unknown.join("\n  ")
@@ -331,7 +423,57 @@ mod tests {
         assert!(e.contains("v1 in [\"server.go\"], v2 in [\"agent.go\"]"), "{e}");
         w("server.go", "package cmds\n\nimport \"github.com/urfave/cli/v3\"\n");
         let e = detect(t.path()).unwrap_err().to_string();
-        assert!(e.contains("(not supported) [\"server.go (github.com/urfave/cli/v3)\"]"), "{e}");
+        assert!(e.contains("v2 in [\"agent.go\"], v3 in [\"server.go\"]"), "v2 and v3 mixed: {e}");
+        w("agent.go", "package cmds\n\nimport (\n\t\"context\"\n\n\t\"github.com/urfave/cli/v3\"\n)\n");
+        assert_eq!(detect(t.path()).unwrap(), Cli::V3);
+        w("server.go", "package cmds\n\nimport \"github.com/urfave/cli/v4\"\n");
+        let e = detect(t.path()).unwrap_err().to_string();
+        assert!(e.contains("(not supported) [\"server.go (github.com/urfave/cli/v4)\"]"), "{e}");
+    }
+
+    /// urfave/cli v3's flag types are aliases of `FlagBase[T, C, VC]`: the kind comes from `T` (the `Value`
+    /// field's type the program prints), never from the type's name.
+    #[test]
+    fn v3_kinds_come_from_the_value_type_of_a_urfave_cli_v3_flag() {
+        let base = |t: &str| format!("*github.com/urfave/cli/v3.FlagBase[{t},github.com/urfave/cli/v3.NoConfig,x]");
+        let k = |t: &str| kind_of_v3(&base(t), t);
+        assert_eq!(k("string"), Some(Kind::String));
+        assert_eq!(k("bool"), Some(Kind::Bool));
+        assert_eq!(
+            (k("int"), k("int64"), k("uint"), k("uint64")),
+            (Some(Kind::Int), Some(Kind::Int), Some(Kind::Int), Some(Kind::Int))
+        );
+        assert_eq!(k("time.Duration"), Some(Kind::Duration));
+        assert_eq!(
+            (k("[]string"), k("[]int64"), k("[]uint")),
+            (Some(Kind::Slice), Some(Kind::Slice), Some(Kind::Slice))
+        );
+        assert_eq!(k("github.com/urfave/cli/v3.Value"), Some(Kind::String), "GenericFlag, as in v1/v2");
+        for refused in ["float64", "[]float64", "map[string]string", "time.Time", "(no Value field)", "[]bool"] {
+            assert_eq!(k(refused), None, "{refused}");
+        }
+        assert_eq!(kind_of_v3("*github.com/urfave/cli/v3.BoolWithInverseFlag", "bool"), Some(Kind::Bool));
+        assert_eq!(kind_of_v3("*github.com/k3s-io/k3s/pkg/cli/cmds.StringFlag", "string"), None, "k3s's own type");
+        assert_eq!(kind_of_v3("*github.com/urfave/cli/v2.StringFlag", "string"), None, "v2's type under v3");
+        assert_eq!(kind_of(Cli::V3, "*github.com/urfave/cli/v3.StringFlag"), None, "v3 is never told by name");
+    }
+
+    #[test]
+    fn v3_output_becomes_facts_and_an_unknown_value_type_names_the_flag() {
+        let t = "*github.com/urfave/cli/v3.FlagBase[[]string,github.com/urfave/cli/v3.StringConfig,x]";
+        let out = format!(
+            "k3s-bake-flag\tagent\tnode-label,l\t{t}\t*cli.FlagBase[…]\t[]string\n\
+                           k3s-bake-flag\tserver\tetcd-s3-timeout\t{t}\t*cli.FlagBase[…]\ttime.Duration\n"
+        );
+        let f = parse_output(Cli::V3, &out).unwrap();
+        assert_eq!(f.agent[0], FlagFact { name: "node-label".into(), aliases: vec!["l".into()], kind: Kind::Slice });
+        assert_eq!(f.server[0].kind, Kind::Duration, "the Value's type, not the type's name (a []string here)");
+        let bad = format!("{out}k3s-bake-flag\tserver\tratio\t{t}\t*cli.FlagBase[…]\tfloat64\n");
+        let e = parse_output(Cli::V3, &bad).unwrap_err().to_string();
+        assert!(e.contains(&format!("k3s server flag \"ratio\": Go type {t} with a Value of Go type float64")), "{e}");
+        assert!(e.contains("urfave/cli github.com/urfave/cli/v3 flags whose Value is"), "{e}");
+        let short = "k3s-bake-flag\tagent\ttoken\t*github.com/urfave/cli/v3.X\t*cli.X\n";
+        assert!(parse_output(Cli::V3, short).unwrap_err().to_string().contains("expected 6 tab-separated fields"));
     }
 
     #[test]

@@ -170,12 +170,137 @@ enum Cli {
     V1,
     /// `github.com/urfave/cli/v2` (Debian's 2.3.0), as k3s 1.36 very likely: `Aliases`, `*cli.Command`.
     V2,
+    /// `github.com/urfave/cli/v3`, as newer k3s: a STAND-IN module this test writes ([`URFAVE_V3_STANDIN`]; CI
+    /// cannot fetch the real one, and Debian 12 packages only v1 and v2): generic `FlagBase[T, C, VC]` flags,
+    /// `func(context.Context, *cli.Command) error` actions.
+    V3,
 }
+
+/// The version the stand-in urfave/cli v3 is published as (a pre-release, so it is never taken for the real one).
+const URFAVE_V3_STANDIN_VERSION: &str = "v3.11.0-standin";
+
+/// A STAND-IN for `github.com/urfave/cli/v3` (its API as of v3.11.0), faithful in exactly what bump's flag reader
+/// relies on: the generic `FlagBase[T, C, VC]` with `Name`, `Aliases`, `Hidden` and `Value T`; the flag types as
+/// v3 spells them, aliases of instantiations of it (so `%T` and the type's name say `FlagBase[…]`, never
+/// `StringFlag`); `Flag` with `Names()`; `Command` with `Flags []Flag` and an `Action` of v3's signature. Nothing
+/// else of v3 (parsing, help, sources) is here.
+const URFAVE_V3_STANDIN: &str = r#"// Package cli is a STAND-IN for github.com/urfave/cli/v3, written by k3s-bump's offline test; not urfave's code.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Flag is v3's flag interface (v3's has more methods; Names is the one read).
+type Flag interface {
+	fmt.Stringer
+	Names() []string
+}
+
+// ActionFunc is v3's action signature.
+type ActionFunc func(context.Context, *Command) error
+
+// Command is v3's command (the fields k3s's pkg/cli/cmds sets).
+type Command struct {
+	Name      string
+	Usage     string
+	UsageText string
+	Flags     []Flag
+	Action    ActionFunc
+}
+
+// ValueCreator makes a flag's value (v3's also has Create).
+type ValueCreator[T any, C any] interface {
+	ToString(T) string
+}
+
+type NoConfig struct{}
+type StringConfig struct{ TrimSpace bool }
+type IntegerConfig struct{ Base int }
+type BoolConfig struct{ Count *int }
+
+// FlagBase is v3's one generic flag struct: T is the value's type.
+type FlagBase[T any, C any, VC ValueCreator[T, C]] struct {
+	Name        string
+	Category    string
+	Usage       string
+	Required    bool
+	Hidden      bool
+	Value       T
+	Destination *T
+	Aliases     []string
+	Config      C
+}
+
+func (f *FlagBase[T, C, VC]) String() string { return "--" + f.Name }
+
+func (f *FlagBase[T, C, VC]) Names() []string { return FlagNames(f.Name, f.Aliases) }
+
+// FlagNames is v3's: the name and the aliases, each cut at its first comma or space.
+func FlagNames(name string, aliases []string) []string {
+	var ret []string
+	for _, part := range append([]string{name}, aliases...) {
+		if i := strings.IndexAny(part, ", "); i >= 0 {
+			part = part[:i]
+		}
+		ret = append(ret, part)
+	}
+	return ret
+}
+
+type stringValue struct{}
+
+func (stringValue) ToString(v string) string { return v }
+
+type boolValue struct{}
+
+func (boolValue) ToString(v bool) string { return fmt.Sprint(v) }
+
+type intValue[T int | int8 | int16 | int32 | int64] struct{}
+
+func (intValue[T]) ToString(v T) string { return fmt.Sprint(v) }
+
+type durationValue time.Duration
+
+func (durationValue) ToString(v time.Duration) string { return v.String() }
+
+type floatValue[T float32 | float64] struct{}
+
+func (floatValue[T]) ToString(v T) string { return fmt.Sprint(v) }
+
+// SliceBase is v3's value creator of slice flags.
+type SliceBase[T any, C any, VC ValueCreator[T, C]] struct{}
+
+func (SliceBase[T, C, VC]) ToString(v []T) string { return fmt.Sprint(v) }
+
+type StringSlice = SliceBase[string, StringConfig, stringValue]
+
+// The flag types, spelled as v3 spells them.
+type (
+	StringFlag      = FlagBase[string, StringConfig, stringValue]
+	BoolFlag        = FlagBase[bool, BoolConfig, boolValue]
+	IntFlag         = FlagBase[int, IntegerConfig, intValue[int]]
+	Int64Flag       = FlagBase[int64, IntegerConfig, intValue[int64]]
+	DurationFlag    = FlagBase[time.Duration, NoConfig, durationValue]
+	StringSliceFlag = FlagBase[[]string, StringConfig, StringSlice]
+	Float64Flag     = FlagBase[float64, NoConfig, floatValue[float64]]
+)
+"#;
 
 /// The real urfave/cli (and what its go.mod requires) on the proxy. md2man and blackfriday are real (urfave/cli's
 /// docs.go imports md2man); toml and yaml.v2 are needed only as .mod files (only urfave's altsrc, which nothing
 /// here imports, uses them): stand-in .mod files holding their module line.
 fn publish_urfave(proxy: &Path, cli: Cli) {
+    if cli == Cli::V3 {
+        // Generics: go 1.18 at least. No requirements (the real v3's are testify's, for its tests only).
+        let gomod = "module github.com/urfave/cli/v3\n\ngo 1.18\n";
+        let files = [("LICENSE".to_owned(), MIT.as_bytes().to_vec()), ("cli.go".into(), URFAVE_V3_STANDIN.into())];
+        publish_raw(proxy, "github.com/urfave/cli/v3", URFAVE_V3_STANDIN_VERSION, Some(gomod), &files);
+        return;
+    }
     publish_debian(proxy, "github.com/russross/blackfriday/v2", "v2.1.0", "golang-github-russross-blackfriday-v2-dev");
     let (cli_module, cli_version, cli_pkg, md2man, yaml) = match cli {
         Cli::V1 => (
@@ -186,6 +311,7 @@ fn publish_urfave(proxy: &Path, cli: Cli) {
             "v2.2.2",
         ),
         Cli::V2 => ("github.com/urfave/cli/v2", "v2.3.0", "golang-github-urfave-cli-v2-dev", "v2.0.1", "v2.2.3"),
+        Cli::V3 => unreachable!("the stand-in is published above"),
     };
     publish_debian(proxy, cli_module, cli_version, cli_pkg);
     publish_debian(proxy, "github.com/cpuguy83/go-md2man/v2", md2man, "golang-github-cpuguy83-go-md2man-v2-dev");
@@ -198,14 +324,20 @@ fn publish_urfave(proxy: &Path, cli: Cli) {
 fn fake_cmds(k: &Path, cli: Cli, extra_server: &str) {
     let names = |n: &str, a: &str| match cli {
         Cli::V1 => format!("Name: \"{n},{a}\""),
-        Cli::V2 => format!("Name: \"{n}\", Aliases: []string{{\"{a}\"}}"),
+        Cli::V2 | Cli::V3 => format!("Name: \"{n}\", Aliases: []string{{\"{a}\"}}"),
     };
     let (import, ret, amp) = match cli {
         Cli::V1 => ("github.com/urfave/cli", "cli.Command", ""),
         Cli::V2 => ("github.com/urfave/cli/v2", "*cli.Command", "&"),
+        Cli::V3 => ("github.com/urfave/cli/v3", "*cli.Command", "&"),
+    };
+    // v3's actions take a context and the command (v1/v2: a *cli.Context); v3 has no PathFlag.
+    let (ctx_import, agent_action, server_action) = match cli {
+        Cli::V1 | Cli::V2 => ("", "func(ctx *cli.Context) error", "func(*cli.Context) error"),
+        Cli::V3 => ("\t\"context\"\n", "func(ctx context.Context, cmd *cli.Command) error", "cli.ActionFunc"),
     };
     let path_flag = if cli == Cli::V2 { "PathFlag" } else { "StringFlag" };
-    let bool_t = if cli == Cli::V2 {
+    let bool_t = if cli != Cli::V1 {
         "&cli.BoolFlag{Name: \"tls-san-security\", Value: true}"
     } else {
         "cli.BoolTFlag{Name: \"tls-san-security\"}"
@@ -222,7 +354,7 @@ fn fake_cmds(k: &Path, cli: Cli, extra_server: &str) {
     write(
         &k.join("pkg/cli/cmds/agent.go"),
         &format!(
-            "package cmds\n\nimport (\n\t\"{import}\"\n)\n\nfunc NewAgentCommand(action func(ctx *cli.Context) error) {ret} {{\n\
+            "package cmds\n\nimport (\n{ctx_import}\t\"{import}\"\n)\n\nfunc NewAgentCommand(action {agent_action}) {ret} {{\n\
              \tflags := []cli.Flag{{\n\t\tConfigFlag,\n\t\tDebugFlag,\n\t\t&cli.StringFlag{{{}}},\n\
              \t\t&cli.StringSliceFlag{{Name: \"node-label\"}},\n\t\t&cli.IntFlag{{Name: \"lb-server-port\", Value: 6444}},\n\
              \t\t&cli.StringFlag{{Name: \"brand-new-flag\", Hidden: true}},\n\t}}\n\
@@ -237,7 +369,7 @@ fn fake_cmds(k: &Path, cli: Cli, extra_server: &str) {
              \t&cli.StringFlag{{{}}},\n\t&cli.StringSliceFlag{{Name: \"cluster-cidr\"}},\n\
              \t&cli.{path_flag}{{{}}},\n\t&cli.DurationFlag{{Name: \"etcd-s3-timeout\"}},\n\t{bool_t},\n\
              \t&cli.StringSliceFlag{{Name: \"disable\"}},\n\t{extra_server}\n}}\n\n\
-             func NewServerCommand(action func(*cli.Context) error) {ret} {{\n\
+             func NewServerCommand(action {server_action}) {ret} {{\n\
              \treturn {amp}cli.Command{{Name: \"server\", Action: action, Flags: ServerFlags}}\n}}\n",
             names("token", "t"),
             names("write-kubeconfig", "o")
@@ -717,6 +849,73 @@ fn offline_bump_reads_the_flags_of_a_k3s_on_real_urfave_cli_v1() {
         l.modules[&mv("github.com/cpuguy83/go-md2man/v2", "v2.0.0-20190314233015-f79a8a8ca69d")].licenses.is_empty(),
         "v1's docs.go is dropped by urfave_cli_no_docs: md2man not linked"
     );
+}
+
+/// The same over a STAND-IN urfave/cli v3 ([`URFAVE_V3_STANDIN`]: the real v3 cannot be fetched here): every flag
+/// type is a `FlagBase[…]`, so names, aliases and kinds come from `Names()` and the `Value` field's type.
+#[test]
+fn offline_bump_reads_the_flags_of_a_k3s_on_a_standin_urfave_cli_v3() {
+    let w = world_with(Fake { cli: Cli::V3, ..FAKE });
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let f = flags_of(&p);
+    assert_eq!(
+        names(&f, Cmd::Agent),
+        ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"],
+        "k3s's order, the hidden flag and the ctrd-tagged one"
+    );
+    assert_eq!(
+        names(&f, Cmd::Server),
+        [
+            "config",
+            "debug",
+            "token",
+            "cluster-cidr",
+            "write-kubeconfig",
+            "etcd-s3-timeout",
+            "tls-san-security",
+            "disable"
+        ]
+    );
+    let get = |cmd, n: &str| f.flags(cmd).iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(
+        (get(Cmd::Agent, "token").aliases, get(Cmd::Agent, "config").aliases),
+        (vec!["t".into()], vec!["c".into()])
+    );
+    assert_eq!(get(Cmd::Server, "write-kubeconfig").aliases, ["o"]);
+    let kinds: Vec<(&str, Kind)> = ["token", "debug", "node-label", "lb-server-port", "ctrd-only"]
+        .into_iter()
+        .map(|n| (n, get(Cmd::Agent, n).kind))
+        .chain(["etcd-s3-timeout", "tls-san-security", "disable"].into_iter().map(|n| (n, get(Cmd::Server, n).kind)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("token", Kind::String),
+            ("debug", Kind::Bool),
+            ("node-label", Kind::Slice),
+            ("lb-server-port", Kind::Int),
+            ("ctrd-only", Kind::Bool),
+            ("etcd-s3-timeout", Kind::Duration),
+            ("tls-san-security", Kind::Bool),
+            ("disable", Kind::Slice)
+        ]
+    );
+    let prov = f.provenance.join("\n");
+    assert!(prov.contains("urfave/cli github.com/urfave/cli/v3,") && prov.contains("ctrd"), "{prov}");
+    assert!(p.summary.contains("changed []"), "same kinds and aliases as the committed facts: {}", p.summary);
+    let l = facts_of(&p);
+    assert!(l.modules.contains_key(&mv("github.com/urfave/cli/v3", URFAVE_V3_STANDIN_VERSION)), "linked: in the facts");
+}
+
+/// Over the STAND-IN urfave/cli v3, a flag whose value bump has no Kind for (a float) stops the bump, naming the
+/// flag and its value's Go type.
+#[test]
+fn offline_bump_refuses_a_flag_of_an_unknown_type_naming_it_over_a_standin_urfave_cli_v3() {
+    let w = world_with(Fake { cli: Cli::V3, extra_server: "&cli.Float64Flag{Name: \"ratio\"}," });
+    let e = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err().to_string();
+    assert!(e.contains("k3s server flag \"ratio\": Go type *github.com/urfave/cli/v3.FlagBase[float64,"), "{e}");
+    assert!(e.contains("with a Value of Go type float64"), "{e}");
+    assert_eq!(std::fs::read_dir(&w.opts.scratch).map(|d| d.count()).unwrap_or(0), 0, "scratch cleaned up");
 }
 
 /// A flag of a Go type bump does not map to a Kind stops the bump, naming the flag and the type.
