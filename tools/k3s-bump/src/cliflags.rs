@@ -68,17 +68,18 @@ pub fn detect(src: &Path) -> Result<Cli, BumpError> {
         let text = std::fs::read_to_string(p).map_err(|e| BumpError::step(format!("reading {}", p.display()), e))?;
         let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         for path in go_imports(&text) {
-            match path.as_str() {
-                "github.com/urfave/cli" => v1.push(file.clone()),
-                "github.com/urfave/cli/v2" => v2.push(file.clone()),
-                "github.com/urfave/cli/v3" => v3.push(file.clone()),
-                p if p.starts_with("github.com/urfave/cli/")
-                    && !p.starts_with("github.com/urfave/cli/v2/")
-                    && !p.starts_with("github.com/urfave/cli/v3/") =>
-                {
-                    other.push(format!("{file} ({p})"))
-                }
-                _ => {}
+            let Some(rest) = path.strip_prefix("github.com/urfave/cli") else { continue };
+            // The major version is the path's first element after the module root when it is `vN`; any other
+            // first element (v1's `altsrc`) is a package of v1 itself.
+            let first = rest.strip_prefix('/').map(|r| r.split('/').next().unwrap_or(""));
+            let major =
+                first.filter(|f| f.len() > 1 && f.starts_with('v') && f[1..].bytes().all(|b| b.is_ascii_digit()));
+            match (rest.is_empty() || rest.starts_with('/'), major) {
+                (false, _) => {} // another module (github.com/urfave/cli-foo)
+                (true, None) => v1.push(file.clone()),
+                (true, Some("v2")) => v2.push(file.clone()),
+                (true, Some("v3")) => v3.push(file.clone()),
+                (true, Some(_)) => other.push(format!("{file} ({path})")),
             }
         }
     }
@@ -429,6 +430,12 @@ mod tests {
         w("server.go", "package cmds\n\nimport \"github.com/urfave/cli/v4\"\n");
         let e = detect(t.path()).unwrap_err().to_string();
         assert!(e.contains("(not supported) [\"server.go (github.com/urfave/cli/v4)\"]"), "{e}");
+        // v1's own packages (altsrc) are v1; another module sharing the prefix is not urfave/cli at all.
+        w("agent.go", "package cmds\n\nimport (\n\t\"github.com/urfave/cli\"\n\t\"github.com/urfave/cli/altsrc\"\n)\n");
+        w("server.go", "package cmds\n\nimport \"github.com/urfave/cli-extras\"\n");
+        assert_eq!(detect(t.path()).unwrap(), Cli::V1);
+        w("server.go", "package cmds\n\nimport \"github.com/urfave/cli/v2/altsrc\"\n");
+        assert!(detect(t.path()).unwrap_err().to_string().contains("v2 in [\"server.go\"]"), "a v2 package is v2");
     }
 
     /// urfave/cli v3's flag types are aliases of `FlagBase[T, C, VC]`: the kind comes from `T` (the `Value`
