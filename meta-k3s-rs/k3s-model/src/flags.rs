@@ -77,18 +77,20 @@ impl Command {
     }
 }
 
-/// What a flag's value is (urfave/cli flag types; `k3s-bake bump` maps each Go type to one of these).
+/// What a flag's value is. `k3s-bake bump` maps each flag's Go type to one of these: urfave/cli v1/v2 by the flag
+/// type's name (below), v3 by the type of its `Value` field (v3's flag types are all `FlagBase[T, …]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
-    /// `BoolFlag`/`BoolTFlag`: no value, or `=true`/`=false`.
+    /// `BoolFlag`/`BoolTFlag` (v3: `bool`): no value, or `=true`/`=false`.
     Bool,
-    /// `StringFlag`, `PathFlag`, `GenericFlag`.
+    /// `StringFlag`, `PathFlag`, `GenericFlag` (v3: `string`, or a `GenericFlag`'s `Value`).
     String,
-    /// `IntFlag`, `Int64Flag`, `UintFlag`, `Uint64Flag`.
+    /// `IntFlag`, `Int64Flag`, `UintFlag`, `Uint64Flag` (v3: any Go integer).
     Int,
-    /// `DurationFlag` (Go duration syntax, e.g. `5m0s`).
+    /// `DurationFlag` (v3: `time.Duration`; Go duration syntax, e.g. `5m0s`).
     Duration,
-    /// `StringSliceFlag` (and the other `*SliceFlag`s): repeatable, each occurrence adds one item.
+    /// `StringSliceFlag` (and the other `*SliceFlag`s; v3: `[]string` or a slice of integers): repeatable, each
+    /// occurrence adds one item.
     Slice,
 }
 
@@ -118,7 +120,7 @@ impl Kind {
 pub struct Flag {
     /// The long name, also the config-file key.
     pub name: &'static str,
-    /// Other names of the flag (`t` of `token`: `Name: "token,t"` in urfave/cli v1, `Aliases` in v2).
+    /// Other names of the flag (`t` of `token`: `Name: "token,t"` in urfave/cli v1, `Aliases` in v2 and v3).
     pub aliases: &'static [&'static str],
     /// The value type.
     pub kind: Kind,
