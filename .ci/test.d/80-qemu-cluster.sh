@@ -204,9 +204,12 @@ check() { # NAME, then a command that must succeed
     if "$@"; then echo "PASS $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
 }
 run=$work/run
+# The image in a directory whose name has a comma (as a deploy directory may): -kernel and -initrd take the path as
+# it is, where a doubled comma names another file ("could not open kernel file").
+mkdir -p "$work/boot,x" && cp "$kernel" "$work/boot,x/vmlinuz" && cp "$work/initrd.gz" "$work/boot,x/initrd.gz"
 start=$(date +%s)
-unshare --net bash -c 'ip link set lo up && exec "$@"' _ "$bake" cluster --agents 1 --kernel "$kernel" \
-    --initrd "$work/initrd.gz" --memory 256 --agent-memory 256 --restrict --run-dir "$run" \
+unshare --net bash -c 'ip link set lo up && exec "$@"' _ "$bake" cluster --agents 1 --kernel "$work/boot,x/vmlinuz" \
+    --initrd "$work/boot,x/initrd.gz" --memory 256 --agent-memory 256 --restrict --run-dir "$run" \
     --kubectl "$work/kubectl" --timeout ${K3S_CI_CLUSTER_TIMEOUT:-200} > "$work/out" 2> "$work/err" &
 bpid=$!
 for _ in $(seq 100); do

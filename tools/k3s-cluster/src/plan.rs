@@ -216,10 +216,17 @@ pub fn node_name(role: Role, index: u16) -> String {
     }
 }
 
-/// A path as a QEMU option value: `,` is QEMU's separator and doubles inside a value.
+/// A path as a QEMU option value (`-drive file=…`, `-chardev path=…`, `-fw_cfg file=…`): `,` is QEMU's separator
+/// and doubles inside a value.
 pub fn qemu_path(what: &'static str, p: &Path) -> Result<String, PlanError> {
-    let s = p.to_str().ok_or_else(|| PlanError::Path { what, path: p.to_path_buf() })?;
-    Ok(s.replace(',', ",,"))
+    Ok(plain_path(what, p)?.replace(',', ",,"))
+}
+
+/// A path QEMU takes as it is: the argument of `-kernel`, `-initrd` (booting Linux; only multiboot splits it at
+/// commas) and `-pidfile`. Doubling a comma there names another file (QEMU 7.2: "could not open kernel file
+/// '…a,,b/vmlinuz'").
+pub fn plain_path(what: &'static str, p: &Path) -> Result<String, PlanError> {
+    p.to_str().map(str::to_owned).ok_or_else(|| PlanError::Path { what, path: p.to_path_buf() })
 }
 
 /// The plan: the server first, then the agents.
@@ -250,9 +257,7 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
     a.push("-no-reboot".into());
     // `-pidfile` takes the file name as it is (not a QemuOpts value: no comma doubling), so QEMU writes exactly
     // `<run dir>/<node>.pid`, and its command line names that path, which the stale cleanup matches byte for byte.
-    let pidfile = spec.run_dir.join(format!("{name}.pid"));
-    let pidfile = pidfile.to_str().ok_or_else(|| PlanError::Path { what: "pid file", path: pidfile.clone() })?;
-    a.extend(["-pidfile".into(), pidfile.to_string()]);
+    a.extend(["-pidfile".into(), plain_path("pid file", &spec.run_dir.join(format!("{name}.pid")))?]);
 
     let console_socket = spec.run_dir.join(format!("{name}.serial"));
     let console_log = spec.run_dir.join(format!("{name}.console"));
@@ -267,9 +272,9 @@ fn vm(spec: &ClusterSpec, role: Role, index: u16) -> Result<VmPlan, PlanError> {
         "chardev:console".into(),
     ]);
 
-    a.extend(["-kernel".into(), qemu_path("kernel", &image.kernel)?]);
+    a.extend(["-kernel".into(), plain_path("kernel", &image.kernel)?]);
     if let Some(initrd) = &image.initrd {
-        a.extend(["-initrd".into(), qemu_path("initramfs", initrd)?]);
+        a.extend(["-initrd".into(), plain_path("initramfs", initrd)?]);
     }
     if let Some((rootfs, opts)) = &image.rootfs {
         let rootfs = qemu_path("root file system", rootfs)?;
@@ -395,7 +400,7 @@ mod tests {
             // The token is never on the command line; role, server and name are.
             assert!(!v.cmdline.contains("k3s.token"), "{}", v.cmdline);
             assert!(v.cmdline.contains(&format!("k3s.node-name={} ", v.name)), "{}", v.cmdline);
-            assert!(a.contains(&"/k/initrd,,x".to_string()), "commas doubled: {a:?}");
+            assert!(a.contains(&"/k/initrd,x".to_string()), "-initrd takes the path as it is: {a:?}");
         }
         let server = args(&vms[0]);
         assert!(
