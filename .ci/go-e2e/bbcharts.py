@@ -8,7 +8,6 @@ chart names must be exactly those MANIFEST (manifests/traefik.yaml of the fake k
 what the recipe's do_compile checks.
 
 usage: bbcharts.py LAYER MIRROR_URL WORK MANIFEST [--expect-checksum-failure]"""
-import logging
 import os
 import re
 import sys
@@ -18,21 +17,10 @@ expect_failure = "--expect-checksum-failure" in sys.argv[5:]
 sys.path.insert(0, os.path.join(os.path.abspath(layer), ".ci", "systemd"))
 import bbinstall  # noqa: E402  (BitBake's parser over the layer's recipes; bb from PyPI bitbake-setup)
 import bb.fetch2  # noqa: E402
+import bblog  # noqa: E402  (.ci/go-e2e/bblog.py, next to this script)
 
 
-class Collect(logging.Handler):
-    """BitBake's fetcher log, to tell a checksum refusal from any other failure."""
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-log = Collect()
-logging.getLogger("BitBake").addHandler(log)
+log = bblog.collect()
 recipe = os.path.join(layer, "recipes-containers/k3s/k3s_git.bb")
 
 

@@ -9,7 +9,6 @@ file's md5 is checked against LIC_FILES_CHKSUM (what do_populate_lic verifies) â
 
 usage: bbfetch.py INC PROXY_HOSTPORT DL_DIR UNPACK_ROOT ALLOWED_HOSTS [--no-rezip] [--expect-failure]
                   [--licenses LIC_INC]"""
-import logging
 import os
 import sys
 
@@ -18,6 +17,7 @@ import re
 import bb
 import bb.data
 import bb.fetch2
+import bblog  # noqa: E402  (.ci/go-e2e/bblog.py, next to this script)
 
 inc, proxy, dl_dir, root, allowed = sys.argv[1:6]
 flags = sys.argv[6:]
@@ -25,19 +25,7 @@ lic_inc = flags[flags.index("--licenses") + 1] if "--licenses" in flags else Non
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../lib"))
 import k3s_gomod  # noqa: E402  (the layer's lib, as addpylib puts it on the path)
 
-class Collect(logging.Handler):
-    """Keeps BitBake's fetcher log, to tell a checksum refusal from any other failure."""
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-log = Collect()
-logging.getLogger("BitBake").addHandler(log)
+log = bblog.collect()
 
 d = bb.data.init()
 d.setVar("BBPATH", os.path.dirname(os.path.abspath(inc)))

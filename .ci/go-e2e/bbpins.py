@@ -7,7 +7,6 @@ the entry's branch does not contain ("Unable to find revision … in branch …"
 holding each tag's commit.
 
 usage: bbpins.py LAYER WORK URL=PATH... [--expect-failure]"""
-import logging
 import os
 import sys
 
@@ -17,21 +16,11 @@ repos = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a)
 sys.path.insert(0, os.path.join(os.path.abspath(layer), ".ci", "systemd"))
 import bbinstall  # noqa: E402
 import bb.fetch2  # noqa: E402
+import bblog  # noqa: E402  (.ci/go-e2e/bblog.py, next to this script)
 
 
-class Collect(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-log = Collect()
-logging.getLogger("BitBake").addHandler(log)
 # The fetcher says why a source failed at debug level before its generic "Unable to fetch URL from any source".
-logging.getLogger("BitBake").setLevel(1)
+log = bblog.collect(level=1)
 recipes = ["recipes-containers/runc/runc_git.bb", "recipes-networking/cni-plugins/cni-plugins_git.bb",
            "recipes-networking/flannel-cni-plugin/flannel-cni-plugin_git.bb"]
 failed = []

@@ -18,7 +18,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command as Proc;
 
 use k3s_model::flags::facts::{FlagFact, FlagFacts};
 use k3s_model::flags::{Command, Kind};
@@ -326,22 +325,10 @@ pub fn read(env: &GoEnv<'_>, src: &Path, module: &str, tag: &str, commit: &str) 
     let pkg = format!("./{}", dir.0.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let what =
         format!("go run -tags {} (the flags of {module}/{CMDS}, urfave/cli {})", env.tags.join(","), cli.import_path());
-    let out = Proc::new(env.go)
-        .current_dir(src)
+    let out = crate::golist::offline_go(env.go, src, env.proxy, env.modcache)
         .args(["run", "-tags", &env.tags.join(","), &pkg])
-        .env("GOPROXY", format!("file://{}", env.proxy.display()))
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOSUMDB", "off")
-        .env("GONOSUMDB", "")
-        .env("GOPRIVATE", "")
-        .env("GOWORK", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GO111MODULE", "on")
-        .env("GOMODCACHE", env.modcache)
         // The host runs it (its GOARCH); cgo on, as the recipe builds k3s (cgo-only files of the package count).
-        .env("GOOS", "linux")
         .env_remove("GOARCH")
-        .env("CGO_ENABLED", "1")
         .output()
         .map_err(|e| BumpError::step(format!("running {what}"), e))?;
     if !out.status.success() {

@@ -116,26 +116,34 @@ fn go_mod_in_zip(zip: &Path, m: &ModuleVersion) -> Result<Vec<u8>, BumpError> {
     }
 }
 
+/// The go command in `src`, offline over the `file://` proxy at `proxy` with its own module cache: the module
+/// graph from go.mod (`-mod=mod`), go.sum's hashes checked (no checksum database), no workspace, no toolchain
+/// switch, GOOS=linux and cgo on as the recipe builds k3s. Callers add the subcommand (and GOARCH).
+pub fn offline_go(go: &Path, src: &Path, proxy: &Path, modcache: &Path) -> Command {
+    let mut c = Command::new(go);
+    c.current_dir(src)
+        .env("GOPROXY", format!("file://{}", proxy.display()))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOSUMDB", "off")
+        .env("GONOSUMDB", "")
+        .env("GOPRIVATE", "")
+        .env("GOWORK", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GO111MODULE", "on")
+        .env("GOMODCACHE", modcache)
+        .env("GOOS", "linux")
+        .env("CGO_ENABLED", "1");
+    c
+}
+
 /// Runs `go list -deps` for `build` in `src` over the proxy at `proxy`, for each of [`GOARCHES`]; the union.
 pub fn linked(go: &Path, src: &Path, proxy: &Path, modcache: &Path, build: &Build) -> Result<LinkedSet, BumpError> {
     let mut all = LinkedSet::default();
     for arch in GOARCHES {
-        let mut c = Command::new(go);
-        c.current_dir(src)
-            .args(["list", "-deps", "-tags", &build.tags.join(","), "-f", GO_LIST_FORMAT])
+        let mut c = offline_go(go, src, proxy, modcache);
+        c.args(["list", "-deps", "-tags", &build.tags.join(","), "-f", GO_LIST_FORMAT])
             .args(&build.packages)
-            .env("GOPROXY", format!("file://{}", proxy.display()))
-            .env("GOFLAGS", "-mod=mod")
-            .env("GOSUMDB", "off")
-            .env("GONOSUMDB", "")
-            .env("GOPRIVATE", "")
-            .env("GOWORK", "off")
-            .env("GOTOOLCHAIN", "local")
-            .env("GO111MODULE", "on")
-            .env("GOMODCACHE", modcache)
-            .env("GOOS", "linux")
-            .env("GOARCH", arch)
-            .env("CGO_ENABLED", "1");
+            .env("GOARCH", arch);
         let what = format!("go list -deps -tags {} {} (GOARCH={arch})", build.tags.join(","), build.packages.join(" "));
         let out = c.output().map_err(io(format!("running {what}")))?;
         if !out.status.success() {
