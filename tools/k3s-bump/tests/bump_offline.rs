@@ -786,30 +786,31 @@ fn names(f: &FlagFacts, cmd: Cmd) -> Vec<&str> {
     f.flags(cmd).iter().map(|f| f.name.as_str()).collect()
 }
 
+/// The flags of the fake k3s's pkg/cli/cmds (`fake_cmds`), in k3s's order, whatever urfave/cli it is written
+/// against: the hidden flag added in the fake repo and the flag of the recipe's `ctrd` tag are there.
+fn assert_fake_names(f: &FlagFacts) {
+    let agent = ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"];
+    assert_eq!(names(f, Cmd::Agent), agent);
+    let server = [
+        "config",
+        "debug",
+        "token",
+        "cluster-cidr",
+        "write-kubeconfig",
+        "etcd-s3-timeout",
+        "tls-san-security",
+        "disable",
+    ];
+    assert_eq!(names(f, Cmd::Server), server);
+}
+
 /// The flags come from running the fake k3s's pkg/cli/cmds over the real urfave/cli v2 (Debian's 2.3.0).
 #[test]
 fn offline_bump_reads_the_flags_by_running_pkg_cli_cmds_over_real_urfave_cli_v2() {
     let w = world();
     let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
     let f = flags_of(&p);
-    assert_eq!(
-        names(&f, Cmd::Agent),
-        ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"],
-        "k3s's order; the hidden flag added in the fake repo and the flag of the recipe's ctrd tag are there"
-    );
-    assert_eq!(
-        names(&f, Cmd::Server),
-        [
-            "config",
-            "debug",
-            "token",
-            "cluster-cidr",
-            "write-kubeconfig",
-            "etcd-s3-timeout",
-            "tls-san-security",
-            "disable"
-        ]
-    );
+    assert_fake_names(&f);
     let get = |cmd, n: &str| f.flags(cmd).iter().find(|x| x.name == n).unwrap().clone();
     assert_eq!(get(Cmd::Agent, "token").aliases, ["t"]);
     assert_eq!(get(Cmd::Agent, "config").aliases, ["c"]);
@@ -858,24 +859,7 @@ fn offline_bump_reads_the_flags_of_a_k3s_on_a_standin_urfave_cli_v3() {
     let w = world_with(Fake { cli: Cli::V3, ..FAKE });
     let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
     let f = flags_of(&p);
-    assert_eq!(
-        names(&f, Cmd::Agent),
-        ["config", "debug", "token", "node-label", "lb-server-port", "brand-new-flag", "ctrd-only"],
-        "k3s's order, the hidden flag and the ctrd-tagged one"
-    );
-    assert_eq!(
-        names(&f, Cmd::Server),
-        [
-            "config",
-            "debug",
-            "token",
-            "cluster-cidr",
-            "write-kubeconfig",
-            "etcd-s3-timeout",
-            "tls-san-security",
-            "disable"
-        ]
-    );
+    assert_fake_names(&f);
     let get = |cmd, n: &str| f.flags(cmd).iter().find(|x| x.name == n).unwrap().clone();
     assert_eq!(
         (get(Cmd::Agent, "token").aliases, get(Cmd::Agent, "config").aliases),
