@@ -12,16 +12,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use k3s_upstream_facts::airgap::{ARCHES, Facts, ImageList, archive_url, asset, url_tag};
+pub use k3s_upstream_facts::airgap::{FACTS, RELEASES};
+
 use crate::BumpError;
-
-/// The facts file bump rewrites (rendered by `gen` into the recipe's include).
-pub const FACTS: &str = "recipes-containers/k3s-airgap-images/k3s-airgap-images-facts.tsv";
-
-/// Where k3s's release assets are published: `<base>/<tag with + as %2B>/<asset>`.
-pub const RELEASES: &str = "https://github.com/k3s-io/k3s/releases/download";
-
-/// The architectures of the layer's machines, as k3s names them in its asset names (x86_64, aarch64, arm).
-pub const ARCHES: [&str; 3] = ["amd64", "arm64", "arm"];
 
 /// Reads release assets (small text files only).
 pub trait Assets {
@@ -43,11 +37,6 @@ fn required(assets: &dyn Assets, url: &str) -> Result<String, BumpError> {
     assets.text(url)?.ok_or_else(|| {
         BumpError::Msg(format!("{url}: not published, while other assets of the release are (an incomplete release?)"))
     })
-}
-
-/// The tag as it appears in a release asset URL (`+` escaped, as GitHub's own links write it).
-pub fn url_tag(tag: &str) -> String {
-    tag.replace('+', "%2B")
 }
 
 /// The sha256 `sums` (the text of `sha256sum-<arch>.txt`, read from `url`) gives for `asset`.
@@ -107,24 +96,25 @@ pub fn record(
     let base = base.trim_end_matches('/');
     let t = url_tag(tag);
     let mut summary = String::new();
-    let mut archives = String::new();
-    for (i, arch) in ARCHES.into_iter().enumerate() {
+    let mut archives = Vec::new();
+    for (i, (_, arch)) in ARCHES.into_iter().enumerate() {
         let url = format!("{base}/{t}/sha256sum-{arch}.txt");
-        let asset = format!("k3s-airgap-images-{arch}.tar.zst");
+        let name = asset(arch);
         let sums = match assets.text(&url)? {
             Some(s) => s,
             None if i == 0 => return Ok(None),
             None => required(assets, &url)?,
         };
-        let sha = sum_of(&sums, &url, &asset)?;
-        let _ = writeln!(archives, "archive\t{arch}\t{RELEASES}/{t}/{asset}\t{sha}");
-        let _ = writeln!(summary, "  {asset} sha256 {sha}");
+        let sha = sum_of(&sums, &url, &name)?;
+        let _ = writeln!(summary, "  {name} sha256 {sha}");
+        // The release's own URL, whatever mirror the sums were read from.
+        archives.push((arch.to_owned(), archive_url(tag, arch), sha));
     }
     let list_url = format!("{base}/{t}/k3s-images.txt");
     let released = images(&required(assets, &list_url)?);
-    let (how, why) = match image_list.map(images) {
+    let (compared, why) = match image_list.map(images) {
         Some(source) if source == released => (
-            "compared",
+            true,
             format!(
                 "k3s-images.txt of release {tag} lists the {} images of scripts/airgap/image-list.txt at {commit}",
                 released.len()
@@ -134,32 +124,28 @@ pub fn record(
             let only_release: Vec<&String> = released.difference(&source).collect();
             let only_source: Vec<&String> = source.difference(&released).collect();
             (
-                "not-compared",
+                false,
                 format!(
                     "k3s-images.txt of release {tag} differs from scripts/airgap/image-list.txt at {commit}: only in \
                      the release {only_release:?}, only in the source {only_source:?}"
                 ),
             )
         }
-        None => ("not-compared", format!("k3s {tag} ({commit}) has no scripts/airgap/image-list.txt to compare with")),
+        None => (false, format!("k3s {tag} ({commit}) has no scripts/airgap/image-list.txt to compare with")),
     };
-    let _ = writeln!(summary, "  image list: {how}: {why}");
-    let mut facts = format!(
-        "# Facts: k3s release airgap image archives (k3s-airgap-images-<arch>.tar.zst), read by `k3s-bake gen`, which \
-         renders\n# k3s-airgap-images-facts.inc for k3s-airgap-images.bb. Written by `k3s-bake bump k3s {tag}`; do not \
-         edit by hand.\n# Tab-separated, one record per line:\n\
-         #   tag         <k3s release tag the archives are assets of>\n\
-         #   k3s-commit  <k3s commit these facts were checked for: the recipe is skipped unless K3S_SRCREV is this \
-         commit>\n\
-         #   image-list  <how the archive's image list was compared with the built k3s: compared | not-compared, then \
-         why>\n\
-         #   archive     <arch as k3s names it (amd64 arm64 arm)>  <URL>  <sha256>\n#\n\
-         # Provenance: the sha256 of each archive from the release's sha256sum-<arch>.txt, the image list from its\n\
-         # k3s-images.txt (assets of release {tag} of k3s-io/k3s), compared with scripts/airgap/image-list.txt of the\n\
-         # source at the tag's own commit {commit}, which the layer pins.\n"
+    let image_list = ImageList { compared, why };
+    let _ = writeln!(summary, "  image list: {}: {}", image_list.word(), image_list.why);
+    let header = format!(
+        "Facts: k3s release airgap image archives (k3s-airgap-images-<arch>.tar.zst), read by `k3s-bake gen`, which \
+         renders\nk3s-airgap-images-facts.inc for k3s-airgap-images.bb. Written by `k3s-bake bump k3s {tag}`; do not \
+         edit by hand.\nFormat: k3s_upstream_facts::airgap (tag, k3s-commit, image-list, one archive per \
+         architecture).\n\nProvenance: the sha256 of each archive from the release's sha256sum-<arch>.txt, the image \
+         list from its\nk3s-images.txt (assets of release {tag} of k3s-io/k3s), compared with \
+         scripts/airgap/image-list.txt of the\nsource at the tag's own commit {commit}, which the layer pins."
     );
-    let _ = writeln!(facts, "tag\t{tag}\nk3s-commit\t{commit}\nimage-list\t{how}\t{why}");
-    facts += &archives;
+    let facts = Facts { tag: tag.to_owned(), k3s_commit: commit.to_owned(), image_list, archives }
+        .to_tsv(&header)
+        .map_err(|e| BumpError::step(format!("the airgap facts of k3s {tag}"), e))?;
     Ok(Some(Recorded { facts, summary }))
 }
 
@@ -178,7 +164,7 @@ mod tests {
 
     fn release(list: &str) -> Fake {
         let mut m = BTreeMap::new();
-        for (i, a) in ARCHES.iter().enumerate() {
+        for (i, (_, a)) in ARCHES.iter().enumerate() {
             let sha = format!("{i}").repeat(64);
             m.insert(
                 format!("http://m/v1.2.3%2Bk3s1/sha256sum-{a}.txt"),

@@ -445,7 +445,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
                 s,
                 "airgap images: release {tag} has not published sha256sum-{}.txt under {release_base} yet; the old \
                  facts stay, so k3s-airgap-images skips itself until a bump records them",
-                airgap::ARCHES[0]
+                k3s_upstream_facts::airgap::ARCHES[0].1
             );
         }
     }

@@ -1,7 +1,8 @@
 //! `recipes-containers/k3s/k3s-upstream-facts.tsv`: what `k3s-bake bump` reads from the k3s source besides Go
 //! modules — the charts manifests/traefik.yaml references (with the sha256 of each archive), the literal pins of
-//! scripts/version.sh, the containerd fork, the flag names of pkg/cli/cmds, the kernel options of
-//! contrib/util/check-config.sh — and where they came from.
+//! scripts/version.sh, the containerd fork, the kernel options of contrib/util/check-config.sh — and where they
+//! came from. (The flags of pkg/cli/cmds have their own file, `k3s_model::flags::facts`; the airgap archives too,
+//! [`airgap`].)
 //!
 //! One reader and one writer of the format, shared by bump (which writes it) and `k3s-bake gen` (which renders the
 //! chart records into `k3s-charts.inc`). Its own crate because gen must read it offline while bump is online-only
@@ -15,13 +16,14 @@
 //! chart        NAME VERSION SHA256        a chart of manifests/traefik.yaml and its archive's sha256
 //! version.sh   NAME VALUE                 a literal VERSION_* assignment of scripts/version.sh
 //! containerd   MODULE REPLACEMENT         the containerd module and what go.mod replaces it with
-//! flag-agent   NAME / flag-server NAME    a flag of `k3s agent` / `k3s server` (pkg/cli/cmds)
 //! check-config OPTION                     a kernel option contrib/util/check-config.sh checks
 //! ```
 //!
 //! Everything a BitBake value or a URL is built from (chart name, version, sha256) is validated here, so a typo
 //! or a hostile manifest stops at `file:line` with what was expected, before it reaches `bb-value` or a fetcher.
 #![forbid(unsafe_code)]
+
+pub mod airgap;
 
 use std::fmt::Write as _;
 
@@ -30,8 +32,7 @@ pub const PATH: &str = "recipes-containers/k3s/k3s-upstream-facts.tsv";
 
 /// A record kind other than `provenance`, `read-from` and `chart`, with its number of fields. The readers of these
 /// records (bump's reports) live with bump; here they are only held to their shape.
-pub const OTHER_KINDS: &[(&str, usize)] =
-    &[("version.sh", 2), ("containerd", 2), ("flag-agent", 1), ("flag-server", 1), ("check-config", 1)];
+pub const OTHER_KINDS: &[(&str, usize)] = &[("version.sh", 2), ("containerd", 2), ("check-config", 1)];
 
 /// A bad facts file (or a bad chart fact about to be written): where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,7 +124,7 @@ pub fn check_chart_version(v: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_hex(s: &str, len: usize) -> bool {
+pub(crate) fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
@@ -272,13 +273,13 @@ mod tests {
 
     #[test]
     fn parses_and_sorts() {
-        let f = parse("f.tsv", &file("version.sh\tVERSION_HELM_JOB\tv0.9.11\nflag-agent\ttoken\n")).unwrap();
+        let f = parse("f.tsv", &file("version.sh\tVERSION_HELM_JOB\tv0.9.11\ncheck-config\tVXLAN\n")).unwrap();
         assert_eq!(f.provenance, "by hand");
         assert_eq!(f.read_from, None);
         assert_eq!(f.charts.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["traefik", "traefik-crd"]);
         assert_eq!(f.charts[1].path(), "traefik-crd/traefik-crd-39.0.501+up39.0.5.tgz");
         assert_eq!(f.other.len(), 2);
-        assert_eq!((f.other[1].line, f.other[1].kind.as_str()), (6, "flag-agent"));
+        assert_eq!((f.other[1].line, f.other[1].kind.as_str()), (6, "check-config"));
     }
 
     #[test]
@@ -312,7 +313,8 @@ mod tests {
             e(&file("chrat\tx\t1.0.0\n"))
                 .contains("f.tsv:5: unknown record kind \"chrat\" (expected one of: provenance,")
         );
-        assert!(e(&file("flag-agent\ta\tb\n")).contains("f.tsv:5: a `flag-agent` record has 1 field(s)"));
+        assert!(e(&file("check-config\ta\tb\n")).contains("f.tsv:5: a `check-config` record has 1 field(s)"));
+        assert!(e(&file("flag-agent\ttoken\n")).contains("unknown record kind \"flag-agent\""), "flags: own file");
         assert!(e(&file("provenance\tagain\n")).contains("f.tsv:5: a second `provenance`"));
         assert!(e(&file("read-from\tv1\tnothex\n")).contains("f.tsv:5: read-from: commit"));
         assert!(e(&file("version.sh\t X\tv1\n")).contains("f.tsv:5: column \" X\""));
