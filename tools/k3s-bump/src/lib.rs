@@ -313,10 +313,7 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         let whence = whence.replace("{v}", &version);
         // A version.sh literal reaches the spec (and from there BitBake values): a plain version only.
         check_version(name, &version)?;
-        if spec_edit::get(&new_spec, name, "version").as_deref() == Some(version.as_str()) {
-            let _ = writeln!(pins_summary, "  {name}: {version} unchanged");
-            continue;
-        }
+        let unchanged = spec_edit::get(&new_spec, name, "version").as_deref() == Some(version.as_str());
         let purl = url_for(o, name, &new_spec)?;
         let prefs = git::ls_remote(&purl)?;
         let peeled = format!("refs/tags/{version}^{{}}");
@@ -327,6 +324,15 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
             .or_else(|| prefs.iter().find(|(_, r)| *r == plain))
             .map(|(c, _)| c.clone())
             .ok_or_else(|| BumpError::Msg(format!("{name}: no tag {plain} in {purl}")))?;
+        // An unchanged version is proven again too: its tag still names the pinned commit (a tag moved upstream
+        // stops the bump), and its branch still contains it.
+        let pinned = spec_edit::get(&new_spec, name, "commit").unwrap_or_default();
+        if unchanged && pinned != commit {
+            return Err(BumpError::Msg(format!(
+                "{name}: tag {version} in {purl} names {commit}, but {SPEC} pins {pinned} for it: the tag was moved \
+                 upstream (or the spec edited); check which is right before bumping"
+            )));
+        }
         // The branch BitBake's git fetcher gets must contain the commit: proven on the branches' history.
         let current = spec_edit::get(&new_spec, name, "branch");
         let branch = git::branch_containing(
@@ -337,6 +343,10 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
             current.as_deref(),
             &work.0.join("pins").join(name),
         )?;
+        if unchanged && current.as_deref() == Some(branch.as_str()) {
+            let _ = writeln!(pins_summary, "  {name}: {version} unchanged (its tag's commit, on {branch})");
+            continue;
+        }
         pins_summary +=
             &set(&mut new_spec, name, &version, &commit, &branch, format!("Set by `k3s-bake bump`: {whence}."))?;
     }

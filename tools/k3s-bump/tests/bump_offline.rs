@@ -992,3 +992,37 @@ fn offline_bump_from_complete_facts_with_an_empty_cache_and_facts_the_proxy_cont
     let e = format!("{:?}", k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err());
     assert!(e.contains("example.com/dep@v1.0.0") && e.contains("the facts record 0000"), "{e}");
 }
+
+/// A pin whose version k3s still names is proven again: its branch must contain the tag's commit (a wrong one is
+/// replaced by the branch that does), and a tag that names another commit than the spec pins stops the bump.
+#[test]
+fn offline_bump_proves_an_unchanged_pin_again() {
+    let w = world();
+    let cni = w.layer.parent().unwrap().join("cni");
+    let commit = run(&cni, "git", &["rev-parse", "v1.9.2^{commit}"], &[]);
+    let spec_path = w.layer.join(k3s_bump::SPEC);
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let pin = |branch: &str, commit: &str| {
+        let u = k3s_bump::spec_edit::PinUpdate {
+            version: "v1.9.2".into(),
+            branch: branch.into(),
+            commit: commit.into(),
+            comment: "Set by the test.".into(),
+        };
+        std::fs::write(&spec_path, k3s_bump::spec_edit::set_pin(&spec, "cni-plugins", &u).unwrap()).unwrap();
+    };
+    // The version is unchanged, but main does not hold the tag (it is on release-1.9 only).
+    pin("main", &commit);
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    let new = std::str::from_utf8(&p.files[Path::new(k3s_bump::SPEC)]).unwrap();
+    assert_eq!(k3s_bump::spec_edit::get(new, "cni-plugins", "branch").as_deref(), Some("release-1.9"));
+    assert_eq!(k3s_bump::spec_edit::get(new, "cni-plugins", "commit").as_deref(), Some(commit.as_str()));
+    // Unchanged and on a branch that holds it: left as it is, and said so.
+    pin("release-1.9", &commit);
+    let p = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap();
+    assert!(p.summary.contains("cni-plugins: v1.9.2 unchanged (its tag's commit, on release-1.9)"), "{}", p.summary);
+    // The tag names another commit than the spec pins: moved upstream, or the spec edited by hand.
+    pin("release-1.9", &"0".repeat(40));
+    let e = k3s_bump::prepare(&w.opts, "v1.36.3+k3s1").unwrap_err().to_string();
+    assert!(e.contains(&format!("cni-plugins: tag v1.9.2 in file://{} names {commit}", cni.display())), "{e}");
+}
