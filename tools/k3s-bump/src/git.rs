@@ -57,17 +57,19 @@ pub fn ls_remote(url: &str) -> Result<Vec<(String, String)>, BumpError> {
         .collect())
 }
 
+/// The commit `refs/tags/<tag>` names in `git ls-remote` output: the peeled `^{}` entry of an annotated tag (the
+/// tag object's own id is not a commit), else the lightweight tag's.
+pub fn tag_commit(refs: &[(String, String)], tag: &str) -> Option<String> {
+    let name = format!("refs/tags/{tag}");
+    let peeled = format!("{name}^{{}}");
+    refs.iter().find(|(_, r)| *r == peeled).or_else(|| refs.iter().find(|(_, r)| *r == name)).map(|(c, _)| c.clone())
+}
+
 /// The commit of `refs/tags/<tag>` (the peeled `^{}` entry of an annotated tag) and its release branch.
 pub fn resolve_tag(refs: &[(String, String)], tag: &str) -> Result<ResolvedTag, BumpError> {
     let (major, minor) = check_tag(tag)?;
-    let name = format!("refs/tags/{tag}");
-    let peeled = format!("{name}^{{}}");
-    let commit = refs
-        .iter()
-        .find(|(_, r)| *r == peeled)
-        .or_else(|| refs.iter().find(|(_, r)| *r == name))
-        .map(|(c, _)| c.clone())
-        .ok_or_else(|| BumpError::Msg(format!("no tag {name} on the remote")))?;
+    let commit =
+        tag_commit(refs, tag).ok_or_else(|| BumpError::Msg(format!("no tag refs/tags/{tag} on the remote")))?;
     let branch = format!("release-{major}.{minor}");
     if !refs.iter().any(|(_, r)| *r == format!("refs/heads/{branch}")) {
         return Err(BumpError::Msg(format!("tag {tag}: the remote has no branch {branch}")));

@@ -4,8 +4,8 @@
 //! [`prepare`] does every step that can fail — tag → commit and release branch, a shallow checkout, go.mod/go.sum,
 //! resolve of missing module facts (go.sum `h1:` checked), the linked module set by `go list` offline, licences of
 //! exactly that set, the pins of scripts/version.sh and go.mod, the traefik charts and their sha256, the flags
-//! of pkg/cli/cmds (k3s's own code run by the go command, [`cliflags`]), the kernel options of check-config.sh —
-//! and returns the new file contents and a summary. It writes nothing into the layer: the caller renders `gen` over
+//! of pkg/cli/cmds (k3s's own code run by the go command, [`cliflags`]), the kernel options of check-config.sh, the
+//! release's airgap archives ([`airgap`]) — and returns the new file contents and a summary. It writes nothing into the layer: the caller renders `gen` over
 //! a staged copy and only then replaces files.
 #![forbid(unsafe_code)]
 
@@ -316,14 +316,8 @@ pub fn prepare(o: &Options, tag: &str) -> Result<Prepared, BumpError> {
         let unchanged = spec_edit::get(&new_spec, name, "version").as_deref() == Some(version.as_str());
         let purl = url_for(o, name, &new_spec)?;
         let prefs = git::ls_remote(&purl)?;
-        let peeled = format!("refs/tags/{version}^{{}}");
-        let plain = format!("refs/tags/{version}");
-        let commit = prefs
-            .iter()
-            .find(|(_, r)| *r == peeled)
-            .or_else(|| prefs.iter().find(|(_, r)| *r == plain))
-            .map(|(c, _)| c.clone())
-            .ok_or_else(|| BumpError::Msg(format!("{name}: no tag {plain} in {purl}")))?;
+        let commit = git::tag_commit(&prefs, &version)
+            .ok_or_else(|| BumpError::Msg(format!("{name}: no tag refs/tags/{version} in {purl}")))?;
         // An unchanged version is proven again too: its tag still names the pinned commit (a tag moved upstream
         // stops the bump), and its branch still contains it.
         let pinned = spec_edit::get(&new_spec, name, "commit").unwrap_or_default();
