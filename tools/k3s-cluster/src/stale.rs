@@ -325,10 +325,16 @@ mod tests {
     /// (argv[0] `qemu-system-x86_64`), a shell waiting on its stdin underneath; `ignore_term` makes it a QEMU that
     /// ignores SIGTERM.
     fn fake_qemu(pidfile: &Path, ignore_term: bool) -> Kid {
-        let script = if ignore_term { "trap '' TERM; read -r _" } else { "read -r _" };
+        // `ready` only once the trap is set: a SIGTERM sent before it would end the stand-in that is meant to
+        // ignore it (CI saw exactly that: stopped by SIGTERM, not SIGKILL).
+        let script = if ignore_term { "trap '' TERM; echo ready; read -r _" } else { "echo ready; read -r _" };
         let mut c = Command::new("sh");
         c.arg0("qemu-system-x86_64").args(["-c", script, "sh", "-name", "n", "-pidfile"]).arg(pidfile);
-        let kid = Kid(c.stdin(Stdio::piped()).spawn().unwrap());
+        let mut kid = Kid(c.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap());
+        let mut line = String::new();
+        let out = kid.0.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
+        assert_eq!(line, "ready\n", "the stand-in did not start");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !is_our_qemu(kid.pid(), pidfile) {
             assert!(Instant::now() < deadline, "stand-in never started");
